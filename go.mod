@@ -1,0 +1,3 @@
+module bunsan
+
+go 1.26

@@ -1,0 +1,109 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+
+	"bunsan/internal/conf"
+)
+
+// Defaults for where the process writes, relative to the prefix as in
+// nginx ("logs/nginx.pid", "logs/error.log").
+const (
+	DefaultPID      = "logs/bunsan.pid"
+	DefaultErrorLog = "stderr"
+)
+
+// finish applies what needs the whole tree: defaults, inheritance from
+// outer levels, references between blocks, and cross-directive checks.
+func (l *loader) finish() {
+	if !l.pidSet {
+		l.m.PID = l.prefixPath(DefaultPID)
+	}
+	if l.m.ErrorLog == "" {
+		l.m.ErrorLog = DefaultErrorLog
+	}
+	if l.http == nil {
+		return
+	}
+	for _, srv := range l.http.Servers {
+		merge(&srv.Proxy, &l.httpProxy)
+		l.finishServer(srv)
+		for _, loc := range srv.Locations {
+			l.finishLocation(loc, &srv.Proxy)
+		}
+	}
+}
+
+func (l *loader) finishServer(srv *Server) {
+	ssl := false
+	for _, ln := range srv.Listens {
+		ssl = ssl || ln.SSL
+	}
+	for _, c := range srv.SSL.Certificates {
+		switch {
+		case c.Cert == "":
+			l.errorf(fromPos(c.Pos), "\"ssl_certificate_key\" %q has no \"ssl_certificate\": add the certificate it belongs to", c.Key)
+		case c.Key == "":
+			l.errorf(fromPos(c.Pos), "\"ssl_certificate\" %q has no \"ssl_certificate_key\": add the private key file", c.Cert)
+		}
+	}
+	if ssl && len(srv.SSL.Certificates) == 0 {
+		for _, ln := range srv.Listens {
+			if ln.SSL {
+				l.errorf(fromPos(ln.Pos), "no \"ssl_certificate\" is defined for the \"listen ... ssl\" directive: add ssl_certificate and ssl_certificate_key to this server")
+				break
+			}
+		}
+	}
+}
+
+func (l *loader) finishLocation(loc *Location, parent *Proxy) {
+	merge(&loc.Proxy, parent)
+	if pp := loc.Proxy.Pass; pp != nil {
+		l.resolvePass(pp)
+		if msg := checkBuffers(&loc.Proxy); msg != "" {
+			l.errorf(fromPos(loc.Pos), "%s", msg)
+		}
+	}
+	for _, sub := range loc.Locations {
+		l.finishLocation(sub, &loc.Proxy)
+	}
+}
+
+// resolvePass links proxy_pass to an upstream group when its host names
+// one, as nginx does (a group name wins over DNS).
+func (l *loader) resolvePass(pp *ProxyPass) {
+	if strings.Contains(pp.Host, "$") {
+		return // variables are resolved per request
+	}
+	if u := l.http.Upstream(pp.Host); u != nil {
+		pp.Group = u.Name
+		return
+	}
+	if _, _, err := splitHostPort(pp.Host, "80"); err != nil {
+		l.errorf(fromPos(pp.Pos), "%v", err)
+		return
+	}
+	if !strings.ContainsAny(pp.Host, ".:[") && pp.Host != "localhost" {
+		// A bare word that is no group is almost always a typo or a
+		// group defined in the wrong place; nginx would try DNS.
+		msg := fmt.Sprintf("host not found in upstream %q: no upstream block is named %q", pp.Host, pp.Host)
+		if s := closest(pp.Host, l.upstreamNames()); s != "" {
+			msg += fmt.Sprintf("; did you mean %q?", s)
+		} else {
+			msg += "; define it with upstream " + pp.Host + " { server HOST:PORT; } inside http"
+		}
+		l.errorf(fromPos(pp.Pos), "%s", msg)
+	}
+}
+
+func (l *loader) upstreamNames() []string {
+	var names []string
+	for _, u := range l.http.Upstreams {
+		names = append(names, u.Name)
+	}
+	return names
+}
+
+func fromPos(p Pos) conf.Pos { return conf.Pos{File: p.File, Line: p.Line, Col: p.Col} }

@@ -1,0 +1,355 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"bunsan/internal/conf"
+)
+
+const goTuning = "Go's runtime and bunsan's own buffers replace this nginx tuning"
+
+func httpDirectives() []*directive {
+	return []*directive{
+		{name: "server", ctx: CtxHTTP, block: true, repeat: true, handle: handleServer},
+		{name: "listen", ctx: CtxServer, minArgs: 1, maxArgs: many, repeat: true, handle: handleListen},
+		{name: "server_name", ctx: CtxServer, minArgs: 1, maxArgs: many, repeat: true, handle: handleServerName},
+		{name: "location", ctx: CtxServer | CtxLocation, minArgs: 1, maxArgs: 2, block: true, repeat: true, handle: handleLocation},
+		{name: "return", ctx: CtxServer | CtxLocation | CtxIf, minArgs: 1, maxArgs: 2, handle: handleReturn},
+		{name: "ssl_certificate", ctx: CtxHTTP | CtxServer, minArgs: 1, maxArgs: 1, repeat: true, handle: handleSSLCert},
+		{name: "ssl_certificate_key", ctx: CtxHTTP | CtxServer, minArgs: 1, maxArgs: 1, repeat: true, handle: handleSSLKey},
+		{name: "ssl_protocols", ctx: CtxHTTP | CtxServer, minArgs: 1, maxArgs: many, handle: handleSSLProtocols},
+		{name: "ssl_prefer_server_ciphers", ctx: CtxHTTP | CtxServer, minArgs: 1, maxArgs: 1,
+			ignored: "Go's TLS orders cipher suites itself, preferring the server's choice"},
+		{name: "types", ctx: CtxHTTPAll, block: true,
+			ignored: "bunsan passes the backend's Content-Type through and serves no files"},
+		{name: "default_type", ctx: CtxHTTPAll, minArgs: 1, maxArgs: 1,
+			ignored: "bunsan passes the backend's Content-Type through and serves no files"},
+		{name: "access_log", ctx: CtxHTTPAll, minArgs: 1, maxArgs: many, repeat: true,
+			warn: "access logs are not written yet; the directive is accepted so nginx configs load"},
+		{name: "gzip", ctx: CtxHTTPAll, minArgs: 1, maxArgs: 1,
+			warn: "compression is not implemented yet; responses pass through as the backend sent them"},
+		ignoredRow("gzip_vary", CtxHTTPAll, 1, 1, "compression is not implemented yet"),
+		ignoredRow("gzip_proxied", CtxHTTPAll, 1, many, "compression is not implemented yet"),
+		ignoredRow("gzip_comp_level", CtxHTTPAll, 1, 1, "compression is not implemented yet"),
+		ignoredRow("gzip_buffers", CtxHTTPAll, 2, 2, "compression is not implemented yet"),
+		ignoredRow("gzip_http_version", CtxHTTPAll, 1, 1, "compression is not implemented yet"),
+		ignoredRow("gzip_types", CtxHTTPAll, 1, many, "compression is not implemented yet"),
+		ignoredRow("server_tokens", CtxHTTPAll, 1, 1, "bunsan never names its version in responses"),
+		ignoredRow("sendfile", CtxHTTPAll, 1, 1, goTuning),
+		ignoredRow("tcp_nopush", CtxHTTPAll, 1, 1, goTuning),
+		ignoredRow("tcp_nodelay", CtxHTTPAll, 1, 1, "bunsan always sets TCP_NODELAY, as Go does"),
+		ignoredRow("types_hash_max_size", CtxHTTPAll, 1, 1, goTuning),
+		ignoredRow("types_hash_bucket_size", CtxHTTPAll, 1, 1, goTuning),
+		ignoredRow("server_names_hash_max_size", CtxHTTP, 1, 1, goTuning),
+		ignoredRow("server_names_hash_bucket_size", CtxHTTP, 1, 1, goTuning),
+		ignoredRow("variables_hash_max_size", CtxHTTP, 1, 1, goTuning),
+		ignoredRow("variables_hash_bucket_size", CtxHTTP, 1, 1, goTuning),
+	}
+}
+
+func handleHTTP(l *loader, s *scope, d *conf.Directive) error {
+	if l.http != nil {
+		return fmt.Errorf("\"http\" directive is duplicate: merge the two http blocks into one")
+	}
+	l.http = &HTTP{}
+	l.m.HTTP = l.http
+	l.httpProxy = defaultProxy()
+	l.block(&scope{ctx: CtxHTTP, proxy: &l.httpProxy}, d.Block)
+	return nil
+}
+
+func handleServer(l *loader, s *scope, d *conf.Directive) error {
+	if len(d.Args) > 0 {
+		return fmt.Errorf("invalid number of arguments in \"server\" directive: a server block takes none (names go in server_name)")
+	}
+	srv := &Server{Pos: toPos(d.Pos)}
+	l.http.Servers = append(l.http.Servers, srv)
+	l.block(&scope{ctx: CtxServer, srv: srv, proxy: &srv.Proxy}, d.Block)
+	if len(srv.Listens) == 0 {
+		// nginx listens on *:80 when root, *:8000 otherwise; bunsan
+		// follows the root case, which is how nginx is normally run.
+		srv.Listens = []Listen{{Pos: srv.Pos, Addr: ":80"}}
+	}
+	return nil
+}
+
+func handleListen(l *loader, s *scope, d *conf.Directive) error {
+	addr, err := listenAddr(d.Args[0])
+	if err != nil {
+		return argError(d, 0, "%v", err)
+	}
+	ln := Listen{Pos: toPos(d.Pos), Addr: addr}
+	for i, a := range d.Args[1:] {
+		switch {
+		case a == "default_server" || a == "default":
+			ln.DefaultServer = true
+		case a == "ssl":
+			ln.SSL = true
+		case a == "http2":
+			ln.HTTP2 = true
+		case a == "reuseport":
+			ln.ReusePort = true
+		case strings.HasPrefix(a, "backlog="):
+			n, err := strconv.Atoi(a[len("backlog="):])
+			if err != nil || n < 0 {
+				return argError(d, i+1, "invalid backlog %q: it must be a whole number", a)
+			}
+			ln.Backlog = n
+		case a == "deferred" || a == "bind" || strings.HasPrefix(a, "rcvbuf=") || strings.HasPrefix(a, "sndbuf=") ||
+			strings.HasPrefix(a, "so_keepalive=") || strings.HasPrefix(a, "fastopen=") || strings.HasPrefix(a, "ipv6only="):
+			// Socket tuning accepted for compatibility; Go sets sane values.
+		default:
+			return argError(d, i+1, "invalid parameter %q in listen: supported are default_server, ssl, http2, reuseport and backlog=N", a)
+		}
+	}
+	s.srv.Listens = append(s.srv.Listens, ln)
+	return nil
+}
+
+// listenAddr normalises nginx's listen forms: "80", "127.0.0.1:80",
+// "127.0.0.1" (port 80), "[::]:80", "*:80", "localhost:80".
+func listenAddr(a string) (string, error) {
+	if strings.HasPrefix(a, "unix:") {
+		return "", fmt.Errorf("unix-socket listeners (%q) are not supported yet; listen on a TCP port", a)
+	}
+	if n, err := strconv.Atoi(a); err == nil {
+		if n < 1 || n > 65535 {
+			return "", fmt.Errorf("invalid port %q in listen: it must be 1 to 65535", a)
+		}
+		return ":" + a, nil
+	}
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		// A bare address listens on port 80.
+		if strings.HasPrefix(a, "[") && strings.HasSuffix(a, "]") {
+			return a + ":80", nil
+		}
+		if net.ParseIP(a) != nil || !strings.Contains(a, ":") {
+			return net.JoinHostPort(a, "80"), nil
+		}
+		return "", fmt.Errorf("invalid listen address %q: write PORT, ADDRESS:PORT or [IPv6]:PORT", a)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return "", fmt.Errorf("invalid port %q in %q: it must be 1 to 65535", port, a)
+	}
+	if host == "*" {
+		host = ""
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+func handleServerName(l *loader, s *scope, d *conf.Directive) error {
+	for i, n := range d.Args {
+		if strings.HasPrefix(n, "~") {
+			continue // compiled by the HTTP proxy, which owns regex captures
+		}
+		if strings.Contains(n, "*") && !strings.HasPrefix(n, "*.") && !strings.HasSuffix(n, ".*") && n != "*" {
+			return argError(d, i, "invalid server name %q: a wildcard may only stand at the start (*.example.com) or the end (www.example.*)", n)
+		}
+		s.srv.Names = append(s.srv.Names, strings.ToLower(n))
+	}
+	return nil
+}
+
+func handleLocation(l *loader, s *scope, d *conf.Directive) error {
+	loc := &Location{Pos: toPos(d.Pos), Proxy: Proxy{}}
+	switch len(d.Args) {
+	case 1:
+		p := d.Args[0]
+		switch {
+		case strings.HasPrefix(p, "@"):
+			loc.Modifier, loc.Path = LocNamed, p[1:]
+		case strings.HasPrefix(p, "="):
+			loc.Modifier, loc.Path = LocExact, p[1:]
+		case strings.HasPrefix(p, "^~"):
+			loc.Modifier, loc.Path = LocNoRegex, p[2:]
+		case strings.HasPrefix(p, "~*"):
+			loc.Modifier, loc.Path = LocRegexCI, p[2:]
+		case strings.HasPrefix(p, "~"):
+			loc.Modifier, loc.Path = LocRegex, p[1:]
+		default:
+			loc.Path = p
+		}
+	case 2:
+		switch d.Args[0] {
+		case "=", "^~", "~", "~*":
+			loc.Modifier, loc.Path = d.Args[0], d.Args[1]
+		default:
+			return argError(d, 0, "invalid location modifier %q: use =, ^~, ~ or ~*", d.Args[0])
+		}
+	}
+	if loc.Path == "" && loc.Modifier != LocExact {
+		return argError(d, 0, "location needs a path, e.g. location / { ... }")
+	}
+	if loc.Modifier == LocNamed && s.loc != nil {
+		return fmt.Errorf("named location \"@%s\" must be at server level, not inside another location", loc.Path)
+	}
+	if s.loc != nil && s.loc.Modifier == LocExact {
+		return fmt.Errorf("location %q cannot be inside the exact location \"= %s\"", d.Args[len(d.Args)-1], s.loc.Path)
+	}
+	if s.loc != nil {
+		s.loc.Locations = append(s.loc.Locations, loc)
+	} else {
+		s.srv.Locations = append(s.srv.Locations, loc)
+	}
+	l.block(&scope{ctx: CtxLocation, srv: s.srv, loc: loc, proxy: &loc.Proxy}, d.Block)
+	return nil
+}
+
+func handleReturn(l *loader, s *scope, d *conf.Directive) error {
+	r := &Return{}
+	code, err := strconv.Atoi(d.Args[0])
+	switch {
+	case err != nil && len(d.Args) == 1 && (strings.HasPrefix(d.Args[0], "http://") ||
+		strings.HasPrefix(d.Args[0], "https://") || strings.HasPrefix(d.Args[0], "$scheme")):
+		r.Code, r.Text = 302, d.Args[0]
+	case err != nil || code < 0 || code > 999:
+		return argError(d, 0, "invalid return code %q: write return CODE [TEXT|URL] or return URL", d.Args[0])
+	default:
+		r.Code = code
+		if len(d.Args) == 2 {
+			r.Text = d.Args[1]
+		}
+	}
+	if s.loc != nil {
+		s.loc.Return = r
+	} else {
+		// A server-level return answers every request of the server; it
+		// is modelled as a location "/" that every request falls into.
+		s.srv.Locations = append(s.srv.Locations, &Location{Pos: toPos(d.Pos), Modifier: LocNoRegex, Path: "", Return: r})
+	}
+	return nil
+}
+
+func handleSSLCert(l *loader, s *scope, d *conf.Directive) error {
+	return l.sslFile(s, d, false)
+}
+
+func handleSSLKey(l *loader, s *scope, d *conf.Directive) error {
+	return l.sslFile(s, d, true)
+}
+
+// sslFile records a certificate or key path, checking that it is there.
+func (l *loader) sslFile(s *scope, d *conf.Directive, key bool) error {
+	p := d.Args[0]
+	if strings.HasPrefix(p, "data:") || strings.Contains(p, "$") {
+		return argError(d, 0, "%q: certificates from variables or data: are not supported yet; name a PEM file", p)
+	}
+	abs := l.confPath(p)
+	what := "certificate"
+	if key {
+		what = "certificate key"
+	}
+	var missing error
+	if err := fileExists(abs); err != nil {
+		missing = argError(d, 0, "cannot load %s %q: %v; check the path (relative paths resolve from %s)",
+			what, abs, plainErr(err), l.m.ConfDir)
+	}
+	if s.srv != nil {
+		// Recorded even when missing, so the pair still counts for
+		// "listen ... ssl" and the user sees one error, not two.
+		l.addCertFile(s.srv, abs, key, d)
+	}
+	return missing
+}
+
+// addCertFile pairs certificates and keys by order: the n-th
+// ssl_certificate with the n-th ssl_certificate_key.
+func (l *loader) addCertFile(srv *Server, abs string, key bool, d *conf.Directive) {
+	certs := &srv.SSL.Certificates
+	for i := range *certs {
+		c := &(*certs)[i]
+		if key && c.Key == "" {
+			c.Key = abs
+			return
+		}
+		if !key && c.Cert == "" {
+			c.Cert = abs
+			return
+		}
+	}
+	c := CertPair{Pos: toPos(d.Pos)}
+	if key {
+		c.Key = abs
+	} else {
+		c.Cert = abs
+	}
+	*certs = append(*certs, c)
+}
+
+func handleSSLProtocols(l *loader, s *scope, d *conf.Directive) error {
+	var out []string
+	for i, p := range d.Args {
+		switch p {
+		case "TLSv1.2", "TLSv1.3":
+			out = append(out, p)
+		case "SSLv2", "SSLv3", "TLSv1", "TLSv1.1":
+			// Accepted as nginx does, but never enabled: Go refuses
+			// them, and they are broken.
+		default:
+			return argError(d, i, "invalid protocol %q: use TLSv1.2 and/or TLSv1.3", p)
+		}
+	}
+	if s.srv != nil {
+		s.srv.SSL.Protocols = out
+	}
+	return nil
+}
+
+// plainErr drops the "stat /path:" prefix that the message already says.
+func plainErr(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		return msg[i+2:]
+	}
+	return msg
+}
+
+// parseProxyPass splits a proxy_pass URL: scheme, host and optional URI.
+func parseProxyPass(raw string) (*ProxyPass, error) {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return nil, fmt.Errorf("invalid URL prefix in %q: proxy_pass needs a scheme; write \"proxy_pass http://%s;\"", raw, raw)
+	}
+	if scheme != "http" && scheme != "https" {
+		return nil, fmt.Errorf("invalid URL prefix in %q: the scheme must be http:// or https://", raw)
+	}
+	pp := &ProxyPass{Raw: raw, Scheme: scheme}
+	host := rest
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		host, pp.URI, pp.HasURI = rest[:i], rest[i:], true
+	}
+	if host == "" {
+		return nil, fmt.Errorf("no host in %q: write proxy_pass http://HOST[:PORT] or http://UPSTREAM_NAME", raw)
+	}
+	if strings.HasPrefix(host, "unix:") {
+		return nil, fmt.Errorf("unix-socket backends (%q) are not supported yet", raw)
+	}
+	if _, err := url.Parse(scheme + "://" + host); err != nil && !strings.Contains(host, "$") {
+		return nil, fmt.Errorf("invalid host in %q: %v", raw, err)
+	}
+	pp.Host = host
+	return pp, nil
+}
+
+// splitHostPort returns host and port, defaulting the port by scheme.
+func splitHostPort(hostport, defPort string) (string, string, error) {
+	if h, p, err := net.SplitHostPort(hostport); err == nil {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", "", fmt.Errorf("invalid port %q in %q", p, hostport)
+		}
+		return h, p, nil
+	}
+	if strings.Count(hostport, ":") > 1 && !strings.HasPrefix(hostport, "[") {
+		return "", "", fmt.Errorf("invalid address %q: put IPv6 addresses in brackets, e.g. [::1]:8080", hostport)
+	}
+	if strings.HasSuffix(hostport, ":") {
+		return "", "", fmt.Errorf("invalid address %q: the port is missing after \":\"", hostport)
+	}
+	return strings.Trim(hostport, "[]"), defPort, nil
+}
+

@@ -1,0 +1,187 @@
+package config
+
+import (
+	"time"
+
+	"bunsan/internal/upstream"
+)
+
+// Model is one validated configuration: built once per load, never
+// modified afterwards, and handed to the data paths. A reload builds a new
+// Model beside the old one.
+type Model struct {
+	// File is the main configuration file; Prefix and ConfDir are where
+	// relative paths resolved from (nginx's -p prefix and the directory of
+	// the main file).
+	File    string
+	Prefix  string
+	ConfDir string
+
+	// PID is the absolute path of the pid file ("" = none).
+	PID string
+	// ErrorLog is where the error log goes: an absolute path or "stderr".
+	ErrorLog      string
+	ErrorLogLevel string
+	// ShutdownTimeout bounds a graceful stop (worker_shutdown_timeout);
+	// 0 means wait for in-flight work without limit, as nginx does.
+	ShutdownTimeout time.Duration
+
+	HTTP *HTTP // nil when there is no http block
+
+	// Warnings are things that load but deserve the user's attention
+	// (accepted-and-ignored directives with an effect in nginx).
+	Warnings []Diag
+}
+
+// Diag is a message tied to a place in the configuration.
+type Diag struct {
+	Pos Pos
+	Msg string
+}
+
+// Pos is a place in a configuration file.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+// HTTP is the http block.
+type HTTP struct {
+	Upstreams []*upstream.Spec
+	Servers   []*Server
+}
+
+// Upstream returns the group called name, or nil.
+func (h *HTTP) Upstream(name string) *upstream.Spec {
+	for _, u := range h.Upstreams {
+		if u.Name == name {
+			return u
+		}
+	}
+	return nil
+}
+
+// Server is one virtual server (an http server block).
+type Server struct {
+	Pos     Pos
+	Listens []Listen
+	// Names are the server_name values as written: exact names,
+	// "*.example.com", "example.*", "~regex" or "" / "_".
+	Names     []string
+	Locations []*Location
+	SSL       SSL
+	// Proxy holds the proxy settings written at server level, merged with
+	// the http level; locations inherit from it.
+	Proxy Proxy
+}
+
+// Listen is one listen directive.
+type Listen struct {
+	Pos Pos
+	// Addr is host:port with the host possibly empty (all addresses) or a
+	// bracketed IPv6 literal.
+	Addr          string
+	DefaultServer bool
+	SSL           bool
+	HTTP2         bool
+	ReusePort     bool
+	Backlog       int
+}
+
+// SSL is a server's TLS settings.
+type SSL struct {
+	Certificates []CertPair
+	Protocols    []string
+}
+
+// CertPair is one ssl_certificate with its key, as absolute paths.
+type CertPair struct {
+	Cert, Key string
+	Pos       Pos
+}
+
+// Location modifiers.
+const (
+	LocPrefix   = ""
+	LocExact    = "="
+	LocNoRegex  = "^~"
+	LocRegex    = "~"
+	LocRegexCI  = "~*"
+	LocNamed    = "@"
+)
+
+// Location is one location block.
+type Location struct {
+	Pos      Pos
+	Modifier string
+	// Path is the prefix, exact path, regular expression or name.
+	Path      string
+	Locations []*Location // nested
+	Proxy     Proxy
+	Return    *Return
+}
+
+// Return is the return directive.
+type Return struct {
+	Code int
+	// Text is the body, or the URL for redirects; may hold variables.
+	Text string
+}
+
+// Proxy is the proxy_* settings in effect at one level, already merged
+// with the levels above it.
+type Proxy struct {
+	Pass           *ProxyPass
+	HTTPVersion    string
+	SetHeaders     []Header
+	ConnectTimeout time.Duration
+	ReadTimeout    time.Duration
+	SendTimeout    time.Duration
+	BufferSize     int64
+	Buffers        Buffers
+	BusyBuffers    int64
+	Buffering      bool
+	NextUpstream   NextUpstream
+	NextTries      int
+	NextTimeout    time.Duration
+	ClientMaxBody  int64
+
+	// set records which fields were written at this level, so that
+	// merging inherits only what was not.
+	set proxySet
+}
+
+// Header is one proxy_set_header.
+type Header struct {
+	Name, Value string
+}
+
+// Buffers is proxy_buffers NUMBER SIZE.
+type Buffers struct {
+	Number int
+	Size   int64
+}
+
+// NextUpstream is the set of proxy_next_upstream conditions.
+type NextUpstream struct {
+	Error, Timeout, InvalidHeader, NonIdempotent bool
+	HTTPStatus                                  []int
+	Off                                         bool
+}
+
+// ProxyPass is a parsed proxy_pass target.
+type ProxyPass struct {
+	Pos Pos
+	Raw string
+	// Scheme is "http" or "https".
+	Scheme string
+	// Host is the host[:port] or the upstream group's name.
+	Host string
+	// URI is the URI part after the host, with HasURI set when one was
+	// written (even "/"), which switches on nginx's prefix replacement.
+	URI    string
+	HasURI bool
+	// Group is set when Host names an upstream block.
+	Group string
+}

@@ -1,0 +1,106 @@
+package httpproxy
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"bunsan/internal/config"
+)
+
+// locations is one level of location blocks, arranged for nginx's search:
+// exact matches, prefixes (longest wins; "^~" stops the regex search),
+// then regular expressions in the order written.
+type locations struct {
+	exact    map[string]*location
+	prefixes []*location // sorted longest first
+	regexes  []*location
+}
+
+type location struct {
+	cfg      *config.Location
+	re       *regexp.Regexp
+	children *locations
+	handler  handler
+}
+
+// buildLocations compiles one level of locations and their children.
+func buildLocations(cfgs []*config.Location, build func(*config.Location) (handler, error)) (*locations, error) {
+	ls := &locations{exact: map[string]*location{}}
+	for _, c := range cfgs {
+		if c.Modifier == config.LocNamed {
+			continue // reached only by name (error_page, try_files)
+		}
+		h, err := build(c)
+		if err != nil {
+			return nil, err
+		}
+		loc := &location{cfg: c, handler: h}
+		if len(c.Locations) > 0 {
+			if loc.children, err = buildLocations(c.Locations, build); err != nil {
+				return nil, err
+			}
+		}
+		switch c.Modifier {
+		case config.LocExact:
+			ls.exact[c.Path] = loc
+		case config.LocRegex, config.LocRegexCI:
+			pat := c.Path
+			if c.Modifier == config.LocRegexCI {
+				pat = "(?i)" + pat
+			}
+			if loc.re, err = regexp.Compile(pat); err != nil {
+				return nil, fmt.Errorf("%s:%d: invalid regular expression %q: %v", c.Pos.File, c.Pos.Line, c.Path, err)
+			}
+			ls.regexes = append(ls.regexes, loc)
+		default:
+			ls.prefixes = append(ls.prefixes, loc)
+		}
+	}
+	// Longest prefix first, so the first match is the longest.
+	for i := 1; i < len(ls.prefixes); i++ {
+		for j := i; j > 0 && len(ls.prefixes[j].cfg.Path) > len(ls.prefixes[j-1].cfg.Path); j-- {
+			ls.prefixes[j], ls.prefixes[j-1] = ls.prefixes[j-1], ls.prefixes[j]
+		}
+	}
+	return ls, nil
+}
+
+// match finds the location for path, as ngx_http_core_find_location does:
+// an exact match ends the search; otherwise the longest prefix is
+// remembered, its nested locations searched, and unless it is "^~" the
+// regexes of this level are tried in order before falling back to it.
+func (ls *locations) match(path string) *location {
+	if ls == nil {
+		return nil
+	}
+	if l, ok := ls.exact[path]; ok {
+		return l
+	}
+	var prefix *location
+	for _, l := range ls.prefixes {
+		if strings.HasPrefix(path, l.cfg.Path) {
+			prefix = l
+			break
+		}
+	}
+	if prefix != nil && prefix.children != nil {
+		if l := prefix.children.match(path); l != nil {
+			return l
+		}
+	}
+	if prefix != nil && prefix.cfg.Modifier == config.LocNoRegex {
+		return prefix
+	}
+	for _, l := range ls.regexes {
+		if l.re.MatchString(path) {
+			if l.children != nil {
+				if sub := l.children.match(path); sub != nil {
+					return sub
+				}
+			}
+			return l
+		}
+	}
+	return prefix
+}

@@ -1,0 +1,235 @@
+package process
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"bunsan/internal/config"
+	"bunsan/internal/httpproxy"
+	"bunsan/internal/tlsconf"
+	"bunsan/internal/upstream"
+)
+
+// Server is a running bunsan: its listeners, the current snapshot and the
+// upstream state that outlives snapshots.
+type Server struct {
+	log   *slog.Logger
+	store *upstream.Store
+
+	mu        sync.Mutex // serialises Apply and Stop
+	model     *config.Model
+	current   atomic.Pointer[httpproxy.Snapshot]
+	listeners map[string]*listener
+	wg        sync.WaitGroup
+}
+
+// listener is one listening address with its HTTP server. Its TLS
+// configuration is read per handshake, so a reload can change
+// certificates without closing the socket.
+type listener struct {
+	addr string
+	tls  bool
+	ln   net.Listener
+	srv  *http.Server
+	cfg  atomic.Pointer[tls.Config]
+}
+
+// NewServer makes a server with no configuration applied yet.
+func NewServer(log *slog.Logger) *Server {
+	return &Server{log: log, store: upstream.NewStore(nil), listeners: map[string]*listener{}}
+}
+
+// Addrs returns the bound address of each listener (useful with port 0).
+func (s *Server) Addrs() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]string{}
+	for a, l := range s.listeners {
+		out[a] = l.ln.Addr().String()
+	}
+	return out
+}
+
+// Apply builds a snapshot from m and makes it current: listeners that stay
+// are kept, new ones open, removed ones close after their requests end.
+// On any error nothing changes and the old configuration keeps serving.
+func (s *Server) Apply(m *config.Model) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	snap, err := httpproxy.Build(m, s.store, s.log)
+	if err != nil {
+		return err
+	}
+	want, err := listenPlan(m, s.log)
+	if err != nil {
+		return err
+	}
+	// Open what is new before changing anything, so a port in use fails
+	// the whole apply.
+	opened := map[string]*listener{}
+	for addr, p := range want {
+		if l, ok := s.listeners[addr]; ok && l.tls == (p.tls != nil) {
+			continue
+		}
+		ln, err := listen(addr, p.reusePort)
+		if err != nil {
+			for _, o := range opened {
+				o.ln.Close()
+			}
+			return fmt.Errorf("bind() to %s failed: %w", addr, err)
+		}
+		opened[addr] = &listener{addr: addr, tls: p.tls != nil, ln: ln}
+	}
+	s.current.Store(snap)
+	s.model = m
+	for addr, l := range s.listeners {
+		if _, keep := want[addr]; !keep || opened[addr] != nil {
+			delete(s.listeners, addr)
+			go l.srv.Shutdown(context.Background())
+		}
+	}
+	for addr, l := range opened {
+		s.serve(l)
+		s.listeners[addr] = l
+	}
+	for addr, p := range want {
+		if p.tls != nil {
+			s.listeners[addr].cfg.Store(p.tls)
+		}
+	}
+	return nil
+}
+
+type plan struct {
+	reusePort bool
+	tls       *tls.Config
+}
+
+// listenPlan works out every address to listen on and its TLS settings.
+func listenPlan(m *config.Model, log *slog.Logger) (map[string]plan, error) {
+	want := map[string]plan{}
+	if m.HTTP == nil {
+		return want, nil
+	}
+	type tlsInput struct {
+		pairs     []config.CertPair
+		protocols []string
+		h2        bool
+		ssl       bool
+	}
+	inputs := map[string]*tlsInput{}
+	for _, srv := range m.HTTP.Servers {
+		for _, ln := range srv.Listens {
+			in := inputs[ln.Addr]
+			if in == nil {
+				in = &tlsInput{}
+				inputs[ln.Addr] = in
+			}
+			in.ssl = in.ssl || ln.SSL
+			in.h2 = in.h2 || ln.HTTP2
+			if ln.DefaultServer {
+				in.pairs = append(append([]config.CertPair(nil), srv.SSL.Certificates...), in.pairs...)
+			} else {
+				in.pairs = append(in.pairs, srv.SSL.Certificates...)
+			}
+			if in.protocols == nil {
+				in.protocols = srv.SSL.Protocols
+			}
+			p := want[ln.Addr]
+			p.reusePort = p.reusePort || ln.ReusePort
+			want[ln.Addr] = p
+		}
+	}
+	for addr, in := range inputs {
+		if !in.ssl {
+			continue
+		}
+		cfg, warnings, err := tlsconf.ServerConfig(in.pairs, in.protocols, in.h2)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range warnings {
+			log.Warn(w)
+		}
+		p := want[addr]
+		p.tls = cfg
+		want[addr] = p
+	}
+	return want, nil
+}
+
+func (s *Server) serve(l *listener) {
+	l.srv = &http.Server{
+		Handler:           &httpproxy.Router{Addr: l.addr, Current: &s.current},
+		ReadHeaderTimeout: 60 * time.Second, // nginx's client_header_timeout default
+		IdleTimeout:       75 * time.Second, // nginx's keepalive_timeout default
+		MaxHeaderBytes:    32 << 10,         // nginx's large_client_header_buffers 4 8k
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	ln := l.ln
+	if l.tls {
+		ln = tls.NewListener(ln, &tls.Config{
+			GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return l.cfg.Load(), nil },
+			NextProtos:         []string{"h2", "http/1.1"},
+		})
+		l.srv.TLSConfig = &tls.Config{}
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := l.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("listener stopped", "addr", l.addr, "error", err)
+		}
+	}()
+}
+
+// Model returns the configuration being served.
+func (s *Server) Model() *config.Model {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.model
+}
+
+// Shutdown stops accepting and waits for requests in flight, up to ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	var errs []error
+	for _, l := range s.sortedListeners() {
+		if err := l.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.listeners = map[string]*listener{}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return errors.Join(errs...)
+}
+
+// Close stops at once, dropping requests in flight.
+func (s *Server) Close() {
+	s.mu.Lock()
+	for _, l := range s.sortedListeners() {
+		l.srv.Close()
+	}
+	s.listeners = map[string]*listener{}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+func (s *Server) sortedListeners() []*listener {
+	out := make([]*listener, 0, len(s.listeners))
+	for _, l := range s.listeners {
+		out = append(out, l)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].addr < out[j].addr })
+	return out
+}
