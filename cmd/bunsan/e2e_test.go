@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -72,9 +73,10 @@ func freePort(t *testing.T) string {
 
 type proc struct {
 	cmd    *exec.Cmd
-	stderr *bytes.Buffer
+	stderr *syncBuffer
 	pid    string
-	done   chan error
+	done   chan struct{} // closed when the process has exited
+	err    error         // its exit status, once done is closed
 }
 
 // start runs the binary on conf in dir and waits until its pid file
@@ -85,13 +87,13 @@ func start(t *testing.T, dir, conf string) *proc {
 	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{stderr: &bytes.Buffer{}, pid: filepath.Join(dir, "logs", "bunsan.pid"), done: make(chan error, 1)}
+	p := &proc{stderr: &syncBuffer{}, pid: filepath.Join(dir, "logs", "bunsan.pid"), done: make(chan struct{})}
 	p.cmd = exec.Command(binary, "-p", dir, "-c", file)
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { p.done <- p.cmd.Wait() }()
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
 		p.cmd.Process.Kill()
 		<-p.done
@@ -102,8 +104,8 @@ func start(t *testing.T, dir, conf string) *proc {
 			return p
 		}
 		select {
-		case err := <-p.done:
-			t.Fatalf("bunsan exited early: %v\n%s", err, p.stderr)
+		case <-p.done:
+			t.Fatalf("bunsan exited early: %v\n%s", p.err, p.stderr)
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -123,9 +125,9 @@ func (p *proc) signal(t *testing.T, sig syscall.Signal) {
 func (p *proc) wait(t *testing.T) {
 	t.Helper()
 	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Fatalf("bunsan exited with %v\n%s", err, p.stderr)
+	case <-p.done:
+		if p.err != nil {
+			t.Fatalf("bunsan exited with %v\n%s", p.err, p.stderr)
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatalf("bunsan did not exit\n%s", p.stderr)
@@ -240,9 +242,17 @@ func TestReload(t *testing.T) {
 	}
 	os.WriteFile(file, []byte(conf(b)), 0o644)
 	p.signal(t, syscall.SIGHUP)
-	waitFor(t, p, "configuration reloaded")
-	if _, body := get(t, client, "http://"+lb+"/"); !strings.HasPrefix(body, "b ") {
-		t.Fatalf("after reload: %q, want the new backend", body)
+	// The reload is done when the new backend answers; until then every
+	// request must still be answered by the old one.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, body := get(t, client, "http://"+lb+"/")
+		if strings.HasPrefix(body, "b ") {
+			break
+		}
+		if !strings.HasPrefix(body, "a ") || time.Now().After(deadline) {
+			t.Fatalf("during reload: %q, want a, then b", body)
+		}
 	}
 	// -s reads the pid file and signals the running process.
 	out, err := exec.Command(binary, "-p", dir, "-c", file, "-s", "quit").CombinedOutput()
@@ -265,6 +275,25 @@ func waitFor(t *testing.T, p *proc, text string) {
 }
 
 func (p *proc) stderrString() string { return p.stderr.String() }
+
+// syncBuffer is a bytes.Buffer that the process's output copier and the
+// test may use at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
 
 // TestSeedConfigCorrected runs the seed's configuration, written
 // correctly, with HTTPS terminated by bunsan and two real backends.

@@ -352,4 +352,3 @@ func splitHostPort(hostport, defPort string) (string, string, error) {
 	}
 	return strings.Trim(hostport, "[]"), defPort, nil
 }
-

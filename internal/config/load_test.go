@@ -122,6 +122,7 @@ http {
         server 127.0.0.1:9001 weight=5 max_fails=3 fail_timeout=30s;
         server 127.0.0.1:9002 backup;
         server [::1]:9003 down;
+        server localhost;
         keepalive 16;
     }
     server {
@@ -145,11 +146,12 @@ http {
 	}
 	u := m.HTTP.Upstream("app")
 	want := []upstream.ServerSpec{
-		{Addr: "127.0.0.1:9001", Weight: 5, MaxFails: 3, FailTimeout: 30 * time.Second, Line: 9},
-		{Addr: "127.0.0.1:9002", Weight: 1, MaxFails: 1, FailTimeout: 10 * time.Second, Backup: true, Line: 10},
-		{Addr: "[::1]:9003", Weight: 1, MaxFails: 1, FailTimeout: 10 * time.Second, Down: true, Line: 11},
+		{Addr: "127.0.0.1:9001", Written: "127.0.0.1:9001", Weight: 5, MaxFails: 3, FailTimeout: 30 * time.Second, Line: 9},
+		{Addr: "127.0.0.1:9002", Written: "127.0.0.1:9002", Weight: 1, MaxFails: 1, FailTimeout: 10 * time.Second, Backup: true, Line: 10},
+		{Addr: "[::1]:9003", Written: "[::1]:9003", Weight: 1, MaxFails: 1, FailTimeout: 10 * time.Second, Down: true, Line: 11},
+		{Addr: "localhost:80", Written: "localhost", Weight: 1, MaxFails: 1, FailTimeout: 10 * time.Second, Line: 12},
 	}
-	if u.Method != upstream.LeastConn || u.Keepalive != 16 || len(u.Servers) != 3 {
+	if u.Method != upstream.LeastConn || u.Keepalive != 16 || len(u.Servers) != 4 {
 		t.Fatalf("upstream = %+v", u)
 	}
 	for i, w := range want {

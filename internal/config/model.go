@@ -103,12 +103,12 @@ type CertPair struct {
 
 // Location modifiers.
 const (
-	LocPrefix   = ""
-	LocExact    = "="
-	LocNoRegex  = "^~"
-	LocRegex    = "~"
-	LocRegexCI  = "~*"
-	LocNamed    = "@"
+	LocPrefix  = ""
+	LocExact   = "="
+	LocNoRegex = "^~"
+	LocRegex   = "~"
+	LocRegexCI = "~*"
+	LocNamed   = "@"
 )
 
 // Location is one location block.
@@ -166,8 +166,8 @@ type Buffers struct {
 // NextUpstream is the set of proxy_next_upstream conditions.
 type NextUpstream struct {
 	Error, Timeout, InvalidHeader, NonIdempotent bool
-	HTTPStatus                                  []int
-	Off                                         bool
+	HTTPStatus                                   []int
+	Off                                          bool
 }
 
 // ProxyPass is a parsed proxy_pass target.

@@ -80,6 +80,7 @@ func handleUpstreamServer(l *loader, s *scope, d *conf.Directive) error {
 		return argError(d, 0, "invalid address %q: write a real host and port, e.g. server 10.0.0.1:8080;", addr)
 	}
 	sv.Addr = joinHostPort(host, port)
+	sv.Written = addr // consistent hashing hashes the text as written, as nginx does
 	for i, a := range d.Args[1:] {
 		if err := serverParam(&sv, a); err != nil {
 			return argError(d, i+1, "%v", err)
@@ -276,7 +277,17 @@ func handleSticky(l *loader, s *scope, d *conf.Directive) error {
 					return argError(d, i+1, "%v", err)
 				}
 				st.Timeout = t
-			case "zone", "header", "sync":
+			case "zone":
+				name, size, ok := strings.Cut(val, ":")
+				if !ok || name == "" {
+					return argError(d, i+1, "invalid %q: write zone=NAME:SIZE, e.g. zone=client_sessions:1m", a)
+				}
+				n, err := parseSize(size)
+				if err != nil {
+					return argError(d, i+1, "%v", err)
+				}
+				st.Zone, st.ZoneSize = name, n
+			case "header", "sync":
 			default:
 				return argError(d, i+1, "invalid parameter %q: sticky learn takes create=, lookup=, zone=, timeout=, header and sync", a)
 			}

@@ -117,23 +117,31 @@ func (h *proxyHandler) serve(w http.ResponseWriter, r *http.Request, loc *locati
 		start := time.Now()
 		resp, err := h.transport.RoundTrip(out)
 		res := classify(err, resp, h.cfg)
-		if peer != nil {
-			h.group.Done(peer, upstream.Outcome{Result: res, ResponseTime: time.Since(start)})
-		}
+		outcome := upstream.Outcome{Result: res, HeaderTime: time.Since(start)}
 		if res == upstream.Success {
 			h.copyResponse(w, resp)
+			outcome.ResponseTime = time.Since(start)
+			h.done(peer, outcome)
 			return
 		}
 		if resp != nil {
 			// A status that proxy_next_upstream names: try the next server
 			// if allowed, else pass this response on as it is.
-			if !h.canRetry(r, body, res, attempt, deadline) {
+			retry := h.canRetry(r, body, res, attempt, deadline)
+			if resp.StatusCode == 403 || resp.StatusCode == 404 {
+				outcome.Result = upstream.Next // not the server's failure
+			}
+			if !retry {
 				h.copyResponse(w, resp)
+				outcome.ResponseTime = time.Since(start)
+				h.done(peer, outcome)
 				return
 			}
 			resp.Body.Close()
+			h.done(peer, outcome)
 			continue
 		}
+		h.done(peer, outcome)
 		h.log.Error("upstream request failed", "error", err, "upstream", addr, "request", r.Method+" "+r.RequestURI, "client", r.RemoteAddr)
 		if r.Context().Err() != nil {
 			return // the client went away; nothing to answer
@@ -146,6 +154,13 @@ func (h *proxyHandler) serve(w http.ResponseWriter, r *http.Request, loc *locati
 			}
 			return
 		}
+	}
+}
+
+// done reports an attempt's outcome to the group (fixed hosts have none).
+func (h *proxyHandler) done(peer *upstream.Peer, o upstream.Outcome) {
+	if peer != nil {
+		h.group.Done(peer, o)
 	}
 }
 
@@ -196,6 +211,8 @@ func (h *proxyHandler) canRetry(r *http.Request, body *trackedBody, res upstream
 		h.cfg.NextTries > 0 && attempt >= h.cfg.NextTries,
 		!deadline.IsZero() && time.Now().After(deadline):
 		return false
+	case h.group != nil && attempt >= h.group.Tries():
+		return false // every server had its turn, as nginx's peer.tries
 	case body.touched:
 		// The body is streamed, not buffered: once read it is gone.
 		return false
@@ -243,7 +260,7 @@ func (h *proxyHandler) prepare(r *http.Request, body *trackedBody) *http.Request
 	out := r.Clone(r.Context())
 	out.RequestURI = ""
 	out.URL.Scheme = "http"
-	out.URL.Opaque = h.upstreamURI(r)
+	out.URL.Opaque, out.URL.RawQuery = h.upstreamURI(r)
 	out.Host = h.proxyHost
 	if r.ContentLength == 0 {
 		out.Body = nil
@@ -269,18 +286,15 @@ func (h *proxyHandler) prepare(r *http.Request, body *trackedBody) *http.Request
 
 // upstreamURI applies nginx's rule: without a URI in proxy_pass the
 // client's URI goes unchanged; with one, the matched location prefix is
-// replaced by it.
-func (h *proxyHandler) upstreamURI(r *http.Request) string {
+// replaced by it. It returns the path and the query apart, as url.URL
+// keeps them.
+func (h *proxyHandler) upstreamURI(r *http.Request) (path, query string) {
 	pp := h.cfg.Pass
 	if !pp.HasURI || !h.prefixLoc {
-		return r.RequestURI
+		path, _, _ = strings.Cut(r.RequestURI, "?")
+		return path, r.URL.RawQuery
 	}
-	rest := strings.TrimPrefix(r.URL.EscapedPath(), h.locPath)
-	uri := pp.URI + rest
-	if r.URL.RawQuery != "" {
-		uri += "?" + r.URL.RawQuery
-	}
-	return uri
+	return pp.URI + strings.TrimPrefix(r.URL.EscapedPath(), h.locPath), r.URL.RawQuery
 }
 
 // copyResponse sends the backend's response to the client.
