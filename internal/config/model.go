@@ -26,7 +26,8 @@ type Model struct {
 	// 0 means wait for in-flight work without limit, as nginx does.
 	ShutdownTimeout time.Duration
 
-	HTTP *HTTP // nil when there is no http block
+	HTTP   *HTTP   // nil when there is no http block
+	Stream *Stream // nil when there is no stream block
 
 	// Warnings are things that load but deserve the user's attention
 	// (accepted-and-ignored directives with an effect in nginx).
@@ -127,47 +128,6 @@ type Return struct {
 	Code int
 	// Text is the body, or the URL for redirects; may hold variables.
 	Text string
-}
-
-// Proxy is the proxy_* settings in effect at one level, already merged
-// with the levels above it.
-type Proxy struct {
-	Pass           *ProxyPass
-	HTTPVersion    string
-	SetHeaders     []Header
-	ConnectTimeout time.Duration
-	ReadTimeout    time.Duration
-	SendTimeout    time.Duration
-	BufferSize     int64
-	Buffers        Buffers
-	BusyBuffers    int64
-	Buffering      bool
-	NextUpstream   NextUpstream
-	NextTries      int
-	NextTimeout    time.Duration
-	ClientMaxBody  int64
-
-	// set records which fields were written at this level, so that
-	// merging inherits only what was not.
-	set proxySet
-}
-
-// Header is one proxy_set_header.
-type Header struct {
-	Name, Value string
-}
-
-// Buffers is proxy_buffers NUMBER SIZE.
-type Buffers struct {
-	Number int
-	Size   int64
-}
-
-// NextUpstream is the set of proxy_next_upstream conditions.
-type NextUpstream struct {
-	Error, Timeout, InvalidHeader, NonIdempotent bool
-	HTTPStatus                                   []int
-	Off                                          bool
 }
 
 // ProxyPass is a parsed proxy_pass target.

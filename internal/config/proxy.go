@@ -9,6 +9,47 @@ import (
 	"bunsan/internal/conf"
 )
 
+// Proxy is the proxy_* settings in effect at one level, already merged
+// with the levels above it.
+type Proxy struct {
+	Pass           *ProxyPass
+	HTTPVersion    string
+	SetHeaders     []Header
+	ConnectTimeout time.Duration
+	ReadTimeout    time.Duration
+	SendTimeout    time.Duration
+	BufferSize     int64
+	Buffers        Buffers
+	BusyBuffers    int64
+	Buffering      bool
+	NextUpstream   NextUpstream
+	NextTries      int
+	NextTimeout    time.Duration
+	ClientMaxBody  int64
+
+	// set records which fields were written at this level, so that
+	// merging inherits only what was not.
+	set proxySet
+}
+
+// Header is one proxy_set_header.
+type Header struct {
+	Name, Value string
+}
+
+// Buffers is proxy_buffers NUMBER SIZE.
+type Buffers struct {
+	Number int
+	Size   int64
+}
+
+// NextUpstream is the set of proxy_next_upstream conditions.
+type NextUpstream struct {
+	Error, Timeout, InvalidHeader, NonIdempotent bool
+	HTTPStatus                                   []int
+	Off                                          bool
+}
+
 // proxySet has a bit per Proxy field that can be written at a level.
 type proxySet uint32
 

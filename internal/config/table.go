@@ -47,6 +47,7 @@ func buildTable() map[string][]*directive {
 	rows = append(rows, httpDirectives()...)
 	rows = append(rows, proxyDirectives()...)
 	rows = append(rows, upstreamDirectives()...)
+	rows = append(rows, streamDirectives()...)
 	m := map[string][]*directive{}
 	for _, r := range rows {
 		m[r.name] = append(m[r.name], r)

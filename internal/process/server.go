@@ -11,7 +11,6 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"bunsan/internal/config"
 	"bunsan/internal/httpproxy"
@@ -88,6 +87,12 @@ func (s *Server) Apply(m *config.Model) error {
 			return fmt.Errorf("bind() to %s failed: %w", addr, err)
 		}
 		opened[addr] = &listener{addr: addr, tls: p.tls != nil, ln: ln}
+	}
+	if err := s.applyStream(m); err != nil {
+		for _, o := range opened {
+			o.ln.Close()
+		}
+		return err
 	}
 	s.current.Store(snap)
 	s.model = m
@@ -168,13 +173,7 @@ func listenPlan(m *config.Model, log *slog.Logger) (map[string]plan, error) {
 }
 
 func (s *Server) serve(l *listener) {
-	l.srv = &http.Server{
-		Handler:           &httpproxy.Router{Addr: l.addr, Current: &s.current},
-		ReadHeaderTimeout: 60 * time.Second, // nginx's client_header_timeout default
-		IdleTimeout:       75 * time.Second, // nginx's keepalive_timeout default
-		MaxHeaderBytes:    32 << 10,         // nginx's large_client_header_buffers 4 8k
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-	}
+	l.srv = newHTTPServer(&httpproxy.Router{Addr: l.addr, Current: &s.current}, s.log)
 	ln := l.ln
 	if l.tls {
 		ln = tls.NewListener(ln, &tls.Config{
@@ -209,6 +208,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	s.listeners = map[string]*listener{}
+	errs = append(errs, s.shutdownStream(ctx))
 	s.mu.Unlock()
 	s.wg.Wait()
 	return errors.Join(errs...)
@@ -221,6 +221,7 @@ func (s *Server) Close() {
 		l.srv.Close()
 	}
 	s.listeners = map[string]*listener{}
+	s.closeStream()
 	s.mu.Unlock()
 	s.wg.Wait()
 }
