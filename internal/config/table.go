@@ -48,6 +48,7 @@ func buildTable() map[string][]*directive {
 	rows = append(rows, proxyDirectives()...)
 	rows = append(rows, upstreamDirectives()...)
 	rows = append(rows, streamDirectives()...)
+	rows = append(rows, sslDirectives()...)
 	m := map[string][]*directive{}
 	for _, r := range rows {
 		m[r.name] = append(m[r.name], r)
