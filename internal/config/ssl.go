@@ -91,4 +91,3 @@ func handleSSLProtocols(l *loader, s *scope, d *conf.Directive) error {
 	}
 	return nil
 }
-

@@ -65,4 +65,3 @@ func listenPlan(m *config.Model, log *slog.Logger) (map[string]plan, error) {
 	}
 	return want, nil
 }
-
