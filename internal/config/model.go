@@ -90,18 +90,6 @@ type Listen struct {
 	Backlog       int
 }
 
-// SSL is a server's TLS settings.
-type SSL struct {
-	Certificates []CertPair
-	Protocols    []string
-}
-
-// CertPair is one ssl_certificate with its key, as absolute paths.
-type CertPair struct {
-	Cert, Key string
-	Pos       Pos
-}
-
 // Location modifiers.
 const (
 	LocPrefix  = ""

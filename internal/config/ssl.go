@@ -6,6 +6,18 @@ import (
 	"bunsan/internal/conf"
 )
 
+// SSL is a server's TLS settings.
+type SSL struct {
+	Certificates []CertPair
+	Protocols    []string
+}
+
+// CertPair is one ssl_certificate with its key, as absolute paths.
+type CertPair struct {
+	Cert, Key string
+	Pos       Pos
+}
+
 // sslDirectives are the TLS rows of the directive table (http's ssl_*).
 func sslDirectives() []*directive {
 	return []*directive{
