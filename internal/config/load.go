@@ -130,6 +130,10 @@ func (l *loader) directive(s *scope, d *conf.Directive, seen map[string]bool) {
 		return
 	}
 	n := len(d.Args)
+	mismatch := row.block != d.HasBlock || n < row.minArgs || (row.maxArgs >= 0 && n > row.maxArgs)
+	if mismatch && l.splitMissingSemicolon(s, d, seen) {
+		return
+	}
 	switch {
 	case row.block && !d.HasBlock:
 		l.errorf(d.Pos, "directive %q has no opening \"{\": it takes a block, e.g. %s { ... }", d.Name, d.Name)
@@ -161,6 +165,30 @@ func (l *loader) directive(s *scope, d *conf.Directive, seen map[string]bool) {
 			l.errorf(d.Pos, "%s", err.Error())
 		}
 	}
+}
+
+// splitMissingSemicolon handles a directive whose words run over several
+// lines and do not fit the table: almost always a ";" forgotten at the end
+// of the first line ("listen 80" above "location / {"). It reports that,
+// then reads each line as its own directive so later errors still show.
+func (l *loader) splitMissingSemicolon(s *scope, d *conf.Directive, seen map[string]bool) bool {
+	pieces := d.SplitLines()
+	if len(pieces) < 2 {
+		return false
+	}
+	first := pieces[0]
+	text := strings.Join(append([]string{first.Name}, first.Args...), " ")
+	at := first.End
+	if n := len(first.Args); n > 0 {
+		at.Col += len(first.Args[n-1])
+	} else {
+		at.Col += len(first.Name)
+	}
+	l.errorf(at, "missing \";\" after %q: every directive ends with \";\"", text)
+	for _, p := range pieces {
+		l.directive(s, p, seen)
+	}
+	return true
 }
 
 func argCountText(r *directive) string {

@@ -245,3 +245,23 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+func TestMissingSemicolonAcrossLines(t *testing.T) {
+	tests := []struct {
+		name, text string
+		want       []string
+	}{
+		{"listen before location", "http {\n  server {\n    listen 8080\n    location / { proxy_pass http://127.0.0.1:9000; }\n  }\n}",
+			[]string{`3:16: missing ";" after "listen 8080": every directive ends with ";"`}},
+		{"proxy_pass before header", "http {\n  server {\n    location / {\n      proxy_pass http://127.0.0.1:9000\n      proxy_read_timeout 5s;\n    }\n  }\n}",
+			[]string{`4:39: missing ";" after "proxy_pass http://127.0.0.1:9000": every directive ends with ";"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, got := loadText(t, tt.text)
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("errors:\n got: %q\nwant: %q", got, tt.want)
+			}
+		})
+	}
+}
