@@ -109,6 +109,8 @@ type Location struct {
 	Locations []*Location // nested
 	Proxy     Proxy
 	Return    *Return
+	// API is set when the location serves the upstream API ("api").
+	API *API
 }
 
 // Return is the return directive.

@@ -49,6 +49,7 @@ func buildTable() map[string][]*directive {
 	rows = append(rows, upstreamDirectives()...)
 	rows = append(rows, streamDirectives()...)
 	rows = append(rows, sslDirectives()...)
+	rows = append(rows, apiDirectives()...)
 	m := map[string][]*directive{}
 	for _, r := range rows {
 		m[r.name] = append(m[r.name], r)
