@@ -1,3 +1,5 @@
 module bunsan
 
 go 1.26
+
+require github.com/cloudflare/tableflip v1.2.3

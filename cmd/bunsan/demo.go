@@ -76,10 +76,11 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		showRoundRobin(stdout, url, 6)
 		fmt.Fprintf(stdout, "\nTry it yourself:  curl %s   (or open it in a browser)\nPress Ctrl-C to stop.\n", url)
 	}
-	if err := process.Run(ctx, m, func() (*config.Model, error) {
+	load := func() (*config.Model, error) {
 		nm, _, err := config.Load(lo)
 		return nm, err
-	}, log, nil, ready); err != nil {
+	}
+	if err := process.Run(ctx, m, process.RunOptions{Load: load, Log: log, Ready: ready}); err != nil {
 		fmt.Fprintf(stderr, "bunsan demo: %v\n", err)
 		return 1
 	}

@@ -28,11 +28,33 @@ type Server struct {
 	current   atomic.Pointer[httpproxy.Snapshot]
 	listeners map[string]*listener
 	wg        sync.WaitGroup
+	// upg, when set, supplies listeners inherited from the previous binary.
+	upg *upgrader
 }
 
 // listener is one listening address with its HTTP server. Its TLS
 // configuration is read per handshake, so a reload can change
 // certificates without closing the socket.
+// listen returns the socket the previous binary passed on for addr, or a
+// new one.
+func (s *Server) listen(addr string, reusePort bool) (net.Listener, error) {
+	if ln, err := s.upg.inherited(addr); ln != nil || err != nil {
+		return ln, err
+	}
+	return listen(addr, reusePort)
+}
+
+// sockets returns the listening sockets, for a binary upgrade.
+func (s *Server) sockets() map[string]net.Listener {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]net.Listener, len(s.listeners))
+	for a, l := range s.listeners {
+		out[a] = l.ln
+	}
+	return out
+}
+
 type listener struct {
 	addr string
 	tls  bool
@@ -78,7 +100,7 @@ func (s *Server) Apply(m *config.Model) error {
 		if l, ok := s.listeners[addr]; ok && l.tls == (p.tls != nil) {
 			continue
 		}
-		ln, err := listen(addr, p.reusePort)
+		ln, err := s.listen(addr, p.reusePort)
 		if err != nil {
 			for _, o := range opened {
 				o.ln.Close()
