@@ -50,6 +50,7 @@ func buildTable() map[string][]*directive {
 	rows = append(rows, streamDirectives()...)
 	rows = append(rows, sslDirectives()...)
 	rows = append(rows, apiDirectives()...)
+	rows = append(rows, healthDirectives()...)
 	m := map[string][]*directive{}
 	for _, r := range rows {
 		m[r.name] = append(m[r.name], r)
@@ -69,6 +70,12 @@ func directiveNames() []string {
 
 // lookup returns the row for name in ctx, or the union of contexts the
 // name is allowed in when none fits (0 when the name is unknown).
+//
+// The contexts reported are those of the same family as ctx (stream
+// blocks for a directive misplaced in stream, the others otherwise), so
+// that a misplaced "upstream" in an http server is told to go to http,
+// not "http or stream"; other families are named only when the name
+// has no place in this one.
 func lookup(name string, ctx Context) (*directive, Context) {
 	var allowed Context
 	for _, r := range table[name] {
@@ -76,6 +83,14 @@ func lookup(name string, ctx Context) (*directive, Context) {
 			return r, 0
 		}
 		allowed |= r.ctx
+	}
+	const streamFamily = CtxStream | CtxStreamServer | CtxStreamUpstream
+	family := ^streamFamily
+	if ctx&streamFamily != 0 {
+		family = streamFamily | CtxMain
+	}
+	if allowed&family != 0 {
+		allowed &= family
 	}
 	return nil, allowed
 }
