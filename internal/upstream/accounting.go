@@ -55,6 +55,9 @@ func (c *pickCtx) take(p *Peer) bool {
 	c.t.set(p.index)
 	c.g.gs.inflight.Add(1)
 	st.requests.Add(1)
+	// The API shows when a server was last selected; the clock is often
+	// read already by this pick, and is cheap when not.
+	st.selected.Store(c.clock())
 	if c.g.ltInflight {
 		st.inflightStart(c.clock())
 	}
@@ -90,12 +93,17 @@ func (g *Group) Done(p *Peer, o Outcome) {
 	if failed {
 		st.failures.Add(1)
 	}
-	if pg.single {
+	if o.Status >= 100 && o.Status < 600 {
+		st.responses[o.Status/100-1].Add(1)
+	}
+	if p.single {
 		return
 	}
 	if failed {
 		now := pg.nowNanos()
-		st.fails.Add(1)
+		if n := st.fails.Add(1); p.maxFails > 0 && n == p.maxFails {
+			st.unavail.Add(1)
+		}
 		st.accessed.Store(now)
 		st.checked.Store(now)
 		if p.maxFails > 0 {

@@ -66,7 +66,7 @@ func BenchmarkPickSticky(b *testing.B) {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			spec.Name, spec.Servers = "bench", servers(b, n)
 			g, _ := NewStore(nil).Build(spec)
-			route := g.peers[n/2].StickyID()
+			route := g.Peers()[n/2].StickyID()
 			var tr Tried
 			b.ReportAllocs()
 			for b.Loop() {

@@ -100,14 +100,14 @@ func chashPick(c *pickCtx, s *peerSet) *Peer {
 	if t.tries > 20 || len(s.peers) < 2 || len(key) == 0 {
 		return rrFallback(c, s, hashFallbackReason(t, key))
 	}
-	ring := g.ring
+	ring := s.ring
 	if t.rehash == 0 { // first pick of the request (nginx: init_chash_peer)
 		t.hash = findPoint(ring, crcUpdate(0, key))
 		t.rehash = 1
 	}
 	limit := int64(-1)
 	if g.bound > 0 {
-		avg := float64(g.gs.inflight.Load()+1) / float64(max(g.nUp, 1))
+		avg := float64(g.gs.inflight.Load()+1) / float64(max(s.nUp, 1))
 		limit = int64(math.Ceil(g.bound * avg))
 	}
 	for walked := 0; ; walked++ {

@@ -33,7 +33,7 @@ func TestExplanation(t *testing.T) {
 			setup: func(g *Group) {
 				g.Peer("c:80").st.fails.Store(1)
 				g.Peer("c:80").st.checked.Store(g.nowNanos())
-				g.peers[2].maxFails = 1
+				g.Peers()[2].maxFails = 1
 			},
 			req:  PickRequest{HashKey: []byte("k")},
 			want: []string{"method=hash", `fallback="round_robin: hash after 20 tries"`, "winner=none"},
@@ -42,11 +42,11 @@ func TestExplanation(t *testing.T) {
 			name: "failed server",
 			spec: Spec{Method: IPHash, Servers: []ServerSpec{{Addr: "a:80", MaxFails: 1, FailTimeout: DefaultFailTimeout}, {Addr: "b:80"}}},
 			setup: func(g *Group) {
-				for _, p := range g.peers {
+				for _, p := range g.Peers() {
 					p.st.fails.Store(1)
 					p.st.checked.Store(g.nowNanos())
 				}
-				g.peers[1].maxFails = 0
+				g.Peers()[1].maxFails = 0
 			},
 			req:  PickRequest{ClientAddr: mustAddr("192.0.2.1")},
 			want: []string{"method=ip_hash", "winner=b:80"},

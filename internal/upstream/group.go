@@ -3,6 +3,7 @@ package upstream
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,19 +29,11 @@ type Group struct {
 
 	kind       kind
 	methodName string
-	peers      []*Peer // primaries in configuration order, then backups
-	primary    peerSet
-	backup     peerSet
-	single     bool // one primary, no backup: nginx's peers->single
-	tries      int
+	sticky     string  // "", "cookie", "route", "learn"
+	bound      float64 // balance_factor
 
-	byAddr map[string]*Peer
-	bySID  map[string]*Peer
-	sticky string // "", "cookie", "route", "learn"
-
-	ring  []chashPoint // hash ... consistent
-	nUp   int64        // primaries not configured down (bounded load)
-	bound float64      // balance_factor
+	// set is the server set served now; see serverSet.
+	set atomic.Pointer[serverSet]
 
 	ltLastByte bool // least_time last_byte (else header)
 	ltInflight bool
@@ -72,6 +65,9 @@ type peerSet struct {
 
 	mu sync.Mutex
 	cw []int64
+
+	ring []chashPoint // hash ... consistent, over the primaries
+	nUp  int64        // servers not configured down (bounded load)
 }
 
 func (s *peerSet) init(peers []*Peer) {
@@ -135,13 +131,17 @@ func (g *Group) Spec() *Spec { return &g.spec }
 // Tries is how many attempts a request may make before giving up, as
 // nginx's peer.tries: the number of servers not marked down, backups
 // included. proxy_next_upstream_tries lowers it further.
-func (g *Group) Tries() int { return g.tries }
+func (g *Group) Tries() int { return g.set.Load().tries }
 
-// Peers lists the servers, primaries first, in configuration order.
-func (g *Group) Peers() []*Peer { return g.peers }
+// Peers lists the servers, primaries first, in configuration order (then
+// servers added through the API).
+func (g *Group) Peers() []*Peer { return g.set.Load().peers }
 
 // Peer finds a server by its configured address.
-func (g *Group) Peer(addr string) *Peer { return g.byAddr[addr] }
+func (g *Group) Peer(addr string) *Peer { return g.set.Load().byAddr[addr] }
+
+// PeerByID finds a server by its id (see Peer.ID).
+func (g *Group) PeerByID(id int) *Peer { return g.set.Load().byID[id] }
 
 func (g *Group) nowNanos() int64 { return g.clock.Now().UnixNano() }
 
@@ -181,13 +181,17 @@ func (g *Group) Pick(r *PickRequest) (*Peer, error) {
 	if t == nil {
 		t = new(Tried)
 	}
-	t.start(len(g.peers), g.kind)
+	t.start(g.set.Load(), g.kind)
+	// The set comes from Tried, so retries stay on the set the request
+	// started on. It is passed apart from pickCtx, as the peer sets are
+	// (their mutexes make them escape, and would take the Tried along).
+	sv := t.sv
 	c := pickCtx{g: g, t: t, ex: r.Explain, key: r.HashKey, addr: r.ClientAddr, route: r.Route}
 	if c.ex != nil && c.ex.Method == "" {
 		c.ex.Method = g.methodName
 	}
 	for {
-		p := c.choose(g)
+		p := c.choose(g, sv)
 		if p == nil {
 			if c.ex != nil {
 				c.ex.Winner = ""
@@ -207,25 +211,29 @@ func (g *Group) Pick(r *PickRequest) (*Peer, error) {
 	}
 }
 
-func (c *pickCtx) choose(g *Group) *Peer {
+func (c *pickCtx) choose(g *Group, sv *serverSet) *Peer {
 	if g.sticky != "" && c.route != "" {
-		if p := c.stickyPeer(); p != nil {
+		if p := c.stickyPeer(sv); p != nil {
 			return p
 		}
 	}
-	if g.single {
-		return c.singlePeer()
+	if sv.single {
+		return c.singlePeer(sv)
 	}
 	if !c.t.backup {
-		if p := c.method(&g.primary, g.kind); p != nil {
-			if c.ex != nil {
-				for _, b := range g.backup.peers {
-					c.skip(b, SkipBackup)
+		// The API may leave a group with no primary server (or none at
+		// all); the methods assume a non-empty set.
+		if len(sv.primary.peers) > 0 {
+			if p := c.method(&sv.primary, g.kind); p != nil {
+				if c.ex != nil {
+					for _, b := range sv.backup.peers {
+						c.skip(b, SkipBackup)
+					}
 				}
+				return p
 			}
-			return p
 		}
-		if len(g.backup.peers) == 0 {
+		if len(sv.backup.peers) == 0 {
 			return nil
 		}
 		c.t.backup = true
@@ -235,11 +243,11 @@ func (c *pickCtx) choose(g *Group) *Peer {
 	}
 	switch g.kind {
 	case kindLeastConn:
-		return leastConnPick(c, &g.backup)
+		return leastConnPick(c, &sv.backup)
 	case kindLeastTime:
-		return leastTimePick(c, &g.backup)
+		return leastTimePick(c, &sv.backup)
 	}
-	return wrrPick(c, &g.backup)
+	return wrrPick(c, &sv.backup)
 }
 
 func (c *pickCtx) method(s *peerSet, k kind) *Peer {
@@ -265,8 +273,8 @@ func (c *pickCtx) method(s *peerSet, k kind) *Peer {
 // singlePeer is nginx's peers->single case: with one server and no
 // backup, the server is always tried unless it is down or full; failures
 // never make it unavailable.
-func (c *pickCtx) singlePeer() *Peer {
-	p := c.g.peers[0]
+func (c *pickCtx) singlePeer(sv *serverSet) *Peer {
+	p := sv.peers[0]
 	if c.t.has(0) {
 		c.skip(p, SkipTried)
 		return nil

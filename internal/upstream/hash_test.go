@@ -38,7 +38,7 @@ func TestHashSkipsUnavailable(t *testing.T) {
 			for i := range 400 {
 				before[i] = pickDone(t, g, keyReq(i))
 			}
-			down := g.peers[1]
+			down := g.Peers()[1]
 			down.SetDown(true)
 			moved := 0
 			for i := range 400 {
@@ -71,11 +71,11 @@ func TestKetamaRing(t *testing.T) {
 	g, _ := build(t, Spec{Name: "u", Method: Hash, Consistent: true, Servers: []ServerSpec{
 		srv(t, "10.0.0.1:80", "weight=2"), srv(t, "10.0.0.2:8080"),
 	}})
-	if n := len(g.ring); n != 480 {
+	if n := len(g.set.Load().primary.ring); n != 480 {
 		t.Errorf("ring has %d points, want 160 per unit of weight = 480", n)
 	}
-	for i := 1; i < len(g.ring); i++ {
-		if g.ring[i-1].hash >= g.ring[i].hash {
+	for i := 1; i < len(g.set.Load().primary.ring); i++ {
+		if g.set.Load().primary.ring[i-1].hash >= g.set.Load().primary.ring[i].hash {
 			t.Fatal("ring not sorted and unique")
 		}
 	}
@@ -143,7 +143,7 @@ func TestBoundedLoad(t *testing.T) {
 		held = append(held, p)
 		inflight := float64(i + 1)
 		limit := math.Ceil(factor * inflight / n)
-		for _, q := range g.peers {
+		for _, q := range g.Peers() {
 			if a := float64(q.Active()); a > limit {
 				t.Fatalf("after %d picks %s has %v > %v", i+1, q.Addr(), a, limit)
 			}

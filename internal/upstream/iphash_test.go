@@ -27,7 +27,7 @@ func TestIPHash(t *testing.T) {
 	g, _ := build(t, Spec{Name: "u", Method: IPHash, Servers: servers(t, 4)})
 	for _, s := range []string{"192.0.2.1", "192.0.2.200", "198.51.100.7", "203.0.113.9", "2001:db8::1", "2001:db8::2", "::ffff:192.0.2.1"} {
 		a := netip.MustParseAddr(s)
-		want := g.peers[ipHashRef(a, 4)].Addr()
+		want := g.Peers()[ipHashRef(a, 4)].Addr()
 		for range 3 {
 			if got := pickDone(t, g, PickRequest{ClientAddr: a}); got != want {
 				t.Errorf("%s: got %s, want %s", s, got, want)
@@ -57,7 +57,7 @@ func TestIPHashWeightsAndFailover(t *testing.T) {
 
 func TestIPHashInvalidAddr(t *testing.T) {
 	g, _ := build(t, Spec{Name: "u", Method: IPHash, Servers: servers(t, 3)})
-	want := g.peers[ipHashRef(netip.AddrFrom4([4]byte{0, 0, 0, 9}), 3)].Addr()
+	want := g.Peers()[ipHashRef(netip.AddrFrom4([4]byte{0, 0, 0, 9}), 3)].Addr()
 	if got := pickDone(t, g, PickRequest{}); got != want {
 		t.Errorf("pseudo address: %s, want %s", got, want)
 	}

@@ -52,7 +52,7 @@ func TestLeastTime(t *testing.T) {
 
 func TestLeastTimeEta(t *testing.T) {
 	g, clk := build(t, Spec{Name: "u", Method: LeastTime, LeastTimeMode: "header", Servers: servers(t, 2)})
-	p := g.peers[0]
+	p := g.Peers()[0]
 	now := clk.Now().UnixNano()
 	p.st.checked.Store(now)
 	for _, tc := range []struct{ rt, conns, want int64 }{
@@ -74,7 +74,7 @@ func TestLeastTimeEta(t *testing.T) {
 
 func TestLeastTimeInflight(t *testing.T) {
 	g, clk := build(t, Spec{Name: "u", Method: LeastTime, LeastTimeMode: "last_byte", Inflight: true, Servers: servers(t, 2)})
-	a, b := g.peers[0], g.peers[1]
+	a, b := g.Peers()[0], g.Peers()[1]
 	for _, p := range []*Peer{a, b} {
 		p.st.lt.responseTime = 50
 	}

@@ -15,10 +15,12 @@ import (
 // Pick hands out a *Peer; the caller reports the attempt's end with
 // Group.Done exactly once per Pick.
 type Peer struct {
-	g     *Group
-	index int // position in g.peers: the bit in Tried
-	set   *peerSet
-	si    int // position in set.peers: the slot in set.cw
+	g      *Group
+	id     int  // stable for the life of the server in the group
+	index  int  // position in the server set: the bit in Tried
+	single bool // the set's only server (nginx's peers->single)
+	set    *peerSet
+	si     int // position in set.peers: the slot in set.cw
 
 	addr        string
 	name        string // address as written (ServerSpec.Written or Addr)
@@ -32,9 +34,15 @@ type Peer struct {
 	backup      bool
 	down        bool // configured "down"
 	drain       bool // configured "drain"
+	conf        ServerSpec
 
 	st *peerState
 }
+
+// ID identifies the server within its group, as the NGINX Plus API's
+// "id": assigned when the server joins (configuration order first), kept
+// across reloads and API changes while it stays, never reused.
+func (p *Peer) ID() int { return p.id }
 
 // Addr is the server's address as written in the configuration.
 func (p *Peer) Addr() string { return p.addr }
@@ -104,6 +112,10 @@ type peerState struct {
 	recoverAt atomic.Int64 // ns when slow start began; 0 = not ramping
 	requests  atomic.Uint64
 	failures  atomic.Uint64
+	unavail   atomic.Uint64    // times max_fails made it unavailable
+	selected  atomic.Int64     // ns of the last pick
+	responses [5]atomic.Uint64 // responses by class, 1xx to 5xx
+	id        int              // fixed at creation
 
 	mu sync.Mutex
 	lt leastTimeState

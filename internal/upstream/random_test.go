@@ -14,7 +14,7 @@ func TestRandomWeights(t *testing.T) {
 
 func TestRandomTwoLeastConn(t *testing.T) {
 	g, _ := build(t, Spec{Name: "u", Method: Random, Two: true, TwoMethod: LeastConn, Servers: servers(t, 3)})
-	busy := g.peers[0]
+	busy := g.Peers()[0]
 	var held []*Peer
 	for range 10 {
 		busy.st.conns.Add(1) // as if 10 requests were in progress
@@ -31,7 +31,7 @@ func TestRandomTwoLeastConn(t *testing.T) {
 	if got[busy.Addr()] != 0 {
 		t.Errorf("busy server won %d times: %v", got[busy.Addr()], got)
 	}
-	checkShares(t, got, map[string]int{g.peers[1].Addr(): 1, g.peers[2].Addr(): 1}, 0.05)
+	checkShares(t, got, map[string]int{g.Peers()[1].Addr(): 1, g.Peers()[2].Addr(): 1}, 0.05)
 }
 
 func TestRandomTwoPeakEWMA(t *testing.T) {

@@ -58,6 +58,9 @@ type Outcome struct {
 	ConnectTime  time.Duration
 	HeaderTime   time.Duration // until the response header was read
 	ResponseTime time.Duration // until the last byte was read
+	// Status is the HTTP status received (0 for none, and for streams);
+	// the API counts responses by class from it.
+	Status int
 }
 
 func itoa(n int64) string {

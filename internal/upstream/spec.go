@@ -53,6 +53,11 @@ type Spec struct {
 	ZoneSize          int64
 
 	Servers []ServerSpec
+
+	// StateFile is "state FILE": where the server list is kept across
+	// restarts, rewritten on every change made through the API. The
+	// config package reads it into Servers at load. "" means none.
+	StateFile string
 }
 
 // StickySpec is the "sticky" directive: cookie, route or learn.

@@ -17,7 +17,11 @@ const (
 
 // ServerStatus is a snapshot of one server for the API and metrics.
 type ServerStatus struct {
+	ID              int
 	Addr            string
+	Name            string // the address as written
+	Down            bool   // configured or set down
+	Drain           bool
 	Route           string
 	Backup          bool
 	Weight          int
@@ -31,6 +35,12 @@ type ServerStatus struct {
 	Fails           int    // failures counted towards max_fails
 	Requests        uint64 // picks since the server joined the group
 	Failures        uint64 // failed attempts since then
+	// Unavail counts the times max_fails made the server unavailable.
+	Unavail uint64
+	// Responses counts responses by class: [0] is 1xx, [4] is 5xx.
+	Responses [5]uint64
+	// Selected is when the server was last picked; zero if never.
+	Selected time.Time
 	// UnavailableUntil is when a failed server will be tried again.
 	UnavailableUntil time.Time
 	// HeaderTime and ResponseTime are least_time's averages (ms precision).
@@ -43,10 +53,17 @@ type ServerStatus struct {
 // Servers returns a snapshot of every server, primaries first.
 func (g *Group) Servers() []ServerStatus {
 	now := g.nowNanos()
-	out := make([]ServerStatus, len(g.peers))
-	for i, p := range g.peers {
+	sv := g.set.Load()
+	out := make([]ServerStatus, len(sv.peers))
+	for i, p := range sv.peers {
 		st := p.st
+		f := st.flags.Load()
 		s := ServerStatus{
+			ID:               p.id,
+			Name:             p.name,
+			Down:             p.down || f&flagDown != 0,
+			Drain:            p.drain || f&flagDrain != 0,
+			Unavail:          st.unavail.Load(),
 			Addr:             p.addr,
 			Route:            p.route,
 			Backup:           p.backup,
@@ -67,22 +84,27 @@ func (g *Group) Servers() []ServerStatus {
 		s.ResponseTime = time.Duration(st.lt.responseTime) * time.Millisecond
 		s.PeakEWMA = time.Duration(st.pe.decayed(now))
 		st.mu.Unlock()
-		f := st.flags.Load()
+		for c := range s.Responses {
+			s.Responses[c] = st.responses[c].Load()
+		}
+		if ns := st.selected.Load(); ns != 0 {
+			s.Selected = time.Unix(0, ns)
+		}
 		switch {
-		case p.down || f&flagDown != 0:
+		case s.Down:
 			s.State = StateDown
 		case f&flagUnhealthy != 0:
 			s.State = StateUnhealthy
-		case !s.UnavailableUntil.IsZero() && !g.single:
+		case !s.UnavailableUntil.IsZero() && !sv.single:
 			s.State = StateUnavailable
-		case p.drain || f&flagDrain != 0:
+		case s.Drain:
 			s.State = StateDraining
 		case p.ramp(&pickCtx{g: g, now: now}) < rampScale:
 			s.State = StateSlowStart
 		default:
 			s.State = StateUp
 		}
-		if g.single {
+		if sv.single {
 			s.UnavailableUntil = time.Time{}
 		}
 		out[i] = s

@@ -25,7 +25,7 @@ import (
 // binding do not advance round-robin weights.
 
 // stickyPeer returns the server bound by the request's Route, if usable.
-func (c *pickCtx) stickyPeer() *Peer {
+func (c *pickCtx) stickyPeer(sv *serverSet) *Peer {
 	g := c.g
 	sid := c.route
 	if g.sticky == "learn" {
@@ -34,7 +34,7 @@ func (c *pickCtx) stickyPeer() *Peer {
 			return nil
 		}
 	}
-	p := g.bySID[sid]
+	p := sv.bySID[sid]
 	if p == nil {
 		return nil
 	}

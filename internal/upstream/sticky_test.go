@@ -70,7 +70,7 @@ func TestStickyLearn(t *testing.T) {
 	}
 	// Bounded: three sessions fit; a fourth evicts the least recently used.
 	for _, s := range []string{"s2", "s3", "s4"} {
-		g2.Learn(g2.peers[2], s, true)
+		g2.Learn(g2.Peers()[2], s, true)
 	}
 	if _, ok := g2.gs.learn.lookup("sess1", clk.Now().UnixNano()); ok {
 		t.Error("oldest session not evicted")

@@ -1,7 +1,6 @@
 package upstream
 
 import (
-	"cmp"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -37,8 +36,20 @@ type Store struct {
 // groupState is the live state of one group name.
 type groupState struct {
 	peers    map[string]*peerState
+	nextID   int          // id of the next server to join: ids are never reused
 	inflight atomic.Int64 // attempts in progress on the group (bounded load)
 	learn    *learnTable
+
+	// mu serialises changes to the server list: reloads (Build) and API
+	// changes. Picks never take it.
+	mu sync.Mutex
+	// servers is the list served now: configuration plus API changes.
+	servers []ServerSpec
+	// base is the configuration the group was last built from, by
+	// address, to tell at a reload which servers the configuration changed.
+	base map[string]ServerSpec
+	// latest is the Group built last; API changes apply to it.
+	latest *Group
 }
 
 // NewStore returns an empty Store. A nil clock means real time.
@@ -67,8 +78,13 @@ func (s *Store) Retain(names ...string) {
 
 // Build turns a validated Spec into a Group wired to the Store's state.
 // The Spec is copied; later changes to it do not affect the Group.
+//
+// The servers the Group serves are the Spec's, with the run-time changes
+// made through the API (AddServer, RemoveServer, UpdateServer) carried
+// over where the configuration did not change that server; see
+// mergeServers.
 func (s *Store) Build(spec Spec) (*Group, error) {
-	if len(spec.Servers) == 0 {
+	if len(spec.Servers) == 0 && spec.StateFile == "" {
 		return nil, fmt.Errorf("upstream %q: no servers", spec.Name)
 	}
 	spec.Servers = append([]ServerSpec(nil), spec.Servers...)
@@ -80,6 +96,27 @@ func (s *Store) Build(spec Spec) (*Group, error) {
 	if err := g.resolveMethod(); err != nil {
 		return nil, err
 	}
+	if spec.Sticky != nil {
+		g.sticky = spec.Sticky.Mode
+	}
+	seen := make(map[string]bool, len(spec.Servers))
+	primaries := 0
+	for i := range spec.Servers {
+		sv := &spec.Servers[i]
+		if seen[sv.Addr] {
+			return nil, fmt.Errorf("upstream %q: duplicate server %q", spec.Name, sv.Addr)
+		}
+		seen[sv.Addr] = true
+		if err := checkServer(spec.Name, sv); err != nil {
+			return nil, err
+		}
+		if !sv.Backup {
+			primaries++
+		}
+	}
+	if primaries == 0 && len(spec.Servers) > 0 {
+		return nil, fmt.Errorf("upstream %q: only backup servers", spec.Name)
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -89,89 +126,26 @@ func (s *Store) Build(spec Spec) (*Group, error) {
 		s.groups[spec.Name] = gs
 	}
 	g.gs = gs
+	gs.mu.Lock()
+	defer gs.mu.Unlock()
 
-	states := make(map[string]*peerState, len(spec.Servers))
-	g.byAddr = make(map[string]*Peer, len(spec.Servers))
-	var primary, backup []*Peer
-	for i := range spec.Servers {
-		sv := &spec.Servers[i]
-		if _, dup := g.byAddr[sv.Addr]; dup {
-			return nil, fmt.Errorf("upstream %q: duplicate server %q", spec.Name, sv.Addr)
-		}
-		if sv.Weight < 0 || sv.MaxConns < 0 || sv.MaxFails < 0 || sv.FailTimeout < 0 || sv.SlowStart < 0 {
-			return nil, fmt.Errorf("upstream %q: server %q: negative parameter", spec.Name, sv.Addr)
-		}
-		w := int64(max(sv.Weight, 1))
-		st := gs.peers[sv.Addr]
-		if st == nil {
-			st = newPeerState(w)
-		} else if st.weight.Load() != w {
-			st.weight.Store(w)
-			st.eff.Store(w)
-		}
-		states[sv.Addr] = st
-		p := &Peer{
-			g:           g,
-			addr:        sv.Addr,
-			name:        cmp.Or(sv.Written, sv.Addr),
-			route:       sv.Route,
-			sid:         stickyID(sv.Route, sv.Addr),
-			weight:      w,
-			maxConns:    int64(sv.MaxConns),
-			maxFails:    int32(sv.MaxFails),
-			failTimeout: int64(sv.FailTimeout),
-			slowStart:   int64(sv.SlowStart),
-			backup:      sv.Backup,
-			down:        sv.Down,
-			drain:       sv.Drain,
-			st:          st,
-		}
-		g.byAddr[sv.Addr] = p
-		if sv.Backup {
-			backup = append(backup, p)
-		} else {
-			primary = append(primary, p)
-		}
-		if !sv.Down {
-			g.tries++
-		}
-	}
-	if len(primary) == 0 {
-		return nil, fmt.Errorf("upstream %q: only backup servers", spec.Name)
-	}
+	list := mergeServers(gs.base, gs.servers, spec.Servers)
+	states := make(map[string]*peerState, len(list))
+	g.set.Store(g.buildSet(gs, list, states))
 	gs.peers = states
+	gs.servers = list
+	gs.base = make(map[string]ServerSpec, len(spec.Servers))
+	for _, sv := range spec.Servers {
+		gs.base[sv.Addr] = sv
+	}
+	gs.latest = g
 
-	g.peers = append(primary, backup...)
-	for i, p := range g.peers {
-		p.index = i
-	}
-	g.primary.init(primary)
-	g.backup.init(backup)
-	g.single = len(primary) == 1 && len(backup) == 0
-	for _, p := range primary {
-		if !p.down {
-			g.nUp++
+	if g.sticky == "learn" {
+		if gs.learn == nil {
+			gs.learn = newLearnTable()
 		}
-	}
-	if g.kind == kindCHash {
-		g.ring = buildRing(primary)
-	}
-	if spec.Sticky != nil {
-		g.sticky = spec.Sticky.Mode
-		g.bySID = make(map[string]*Peer, len(g.peers))
-		for _, p := range g.peers {
-			if _, ok := g.bySID[p.sid]; !ok {
-				g.bySID[p.sid] = p
-			}
-		}
-		if g.sticky == "learn" {
-			if gs.learn == nil {
-				gs.learn = newLearnTable()
-			}
-			gs.learn.configure(spec.Sticky)
-		}
-	}
-	if g.sticky != "learn" {
+		gs.learn.configure(spec.Sticky)
+	} else {
 		gs.learn = nil
 	}
 	return g, nil

@@ -15,6 +15,10 @@ type Tried struct {
 	small uint64
 	big   []uint64
 	count int
+	// sv is the server set the request started on: its retries stay on
+	// it even if the API changes the group meanwhile, so the bitmap's
+	// positions keep their meaning.
+	sv *serverSet
 
 	started bool
 	backup  bool   // switched to the backup servers (nginx: rrp->peers = peers->next)
@@ -36,13 +40,15 @@ func (t *Tried) Len() int { return t.count }
 // Has reports whether p was already handed out for this request.
 func (t *Tried) Has(p *Peer) bool { return t.has(p.index) }
 
-// start prepares the bitmap for a group of n servers and the per-method
+// start prepares the bitmap for the server set sv and the per-method
 // initial state on the first pick of a request.
-func (t *Tried) start(n int, m kind) {
+func (t *Tried) start(sv *serverSet, m kind) {
 	if t.started {
 		return
 	}
 	t.started = true
+	t.sv = sv
+	n := len(sv.peers)
 	if n > 64 {
 		w := (n + 63) / 64
 		if cap(t.big) < w {

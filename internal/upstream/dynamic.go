@@ -1,0 +1,182 @@
+package upstream
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// Run-time changes to a group's servers, as the NGINX Plus API makes them.
+//
+// A change builds a new server set from the group's current list and
+// swaps it in (see serverSet): picks in progress finish on the set they
+// loaded, later ones see the change. The list lives in the Store, so the
+// next reload keeps the change unless the configuration changed that
+// server (see mergeServers), and with "state FILE" it is written to the
+// file before the call returns.
+
+// Errors of run-time changes, for the API to map to its codes.
+var (
+	ErrServerNotFound = errors.New("server not found")
+	ErrServerExists   = errors.New("server already exists")
+	ErrBackupMethod   = errors.New("backup servers are not allowed with this balancing method")
+	ErrImmutable      = errors.New("parameter cannot be changed")
+)
+
+// PersistError wraps a failure to write the state file after a change
+// that took effect: the group serves the new list, but a restart would
+// not see it.
+type PersistError struct{ Err error }
+
+func (e *PersistError) Error() string { return "state file not written: " + e.Err.Error() }
+func (e *PersistError) Unwrap() error { return e.Err }
+
+// ServerConf is one server of a group as configured now, with its id.
+type ServerConf struct {
+	ID int
+	ServerSpec
+}
+
+// ServerConfs lists the servers with their ids, in serving order.
+func (g *Group) ServerConfs() []ServerConf {
+	sv := g.set.Load()
+	out := make([]ServerConf, len(sv.peers))
+	for i, p := range sv.peers {
+		out[i] = ServerConf{ID: p.id, ServerSpec: p.conf}
+	}
+	return out
+}
+
+// ServerConf returns the server with the given id.
+func (g *Group) ServerConf(id int) (ServerConf, bool) {
+	p := g.PeerByID(id)
+	if p == nil {
+		return ServerConf{}, false
+	}
+	return ServerConf{ID: p.id, ServerSpec: p.conf}, true
+}
+
+// AddServer adds a server at run time and returns it with its new id.
+// Parameters the caller leaves zero should carry nginx's defaults
+// (DefaultWeight, DefaultMaxFails, DefaultFailTimeout).
+func (g *Group) AddServer(s ServerSpec) (ServerConf, error) {
+	var id int
+	err := g.change(func(list []ServerSpec) ([]ServerSpec, error) {
+		if err := checkServer(g.name, &s); err != nil {
+			return nil, err
+		}
+		if s.Backup && !g.backupAllowed() {
+			return nil, ErrBackupMethod
+		}
+		if slices.ContainsFunc(list, func(o ServerSpec) bool { return o.Addr == s.Addr }) {
+			return nil, fmt.Errorf("%w: %s", ErrServerExists, s.Addr)
+		}
+		return append(list, s), nil
+	})
+	if p := g.Peer(s.Addr); p != nil {
+		id = p.id
+	}
+	if err != nil && !isPersist(err) {
+		return ServerConf{}, err
+	}
+	return ServerConf{ID: id, ServerSpec: s}, err
+}
+
+// RemoveServer removes the server with the given id. Requests in flight
+// on it finish; it takes no new ones.
+func (g *Group) RemoveServer(id int) error {
+	return g.change(func(list []ServerSpec) ([]ServerSpec, error) {
+		p := g.PeerByID(id)
+		if p == nil {
+			return nil, ErrServerNotFound
+		}
+		i := slices.IndexFunc(list, func(o ServerSpec) bool { return o.Addr == p.addr })
+		if i < 0 {
+			return nil, ErrServerNotFound
+		}
+		return slices.Delete(list, i, i+1), nil
+	})
+}
+
+// UpdateServer changes the server with the given id: edit receives a copy
+// of its parameters to change. The address and "backup" cannot change
+// (the server's state and id belong to its address).
+func (g *Group) UpdateServer(id int, edit func(*ServerSpec) error) (ServerConf, error) {
+	var out ServerSpec
+	err := g.change(func(list []ServerSpec) ([]ServerSpec, error) {
+		p := g.PeerByID(id)
+		if p == nil {
+			return nil, ErrServerNotFound
+		}
+		i := slices.IndexFunc(list, func(o ServerSpec) bool { return o.Addr == p.addr })
+		if i < 0 {
+			return nil, ErrServerNotFound
+		}
+		s := list[i]
+		if err := edit(&s); err != nil {
+			return nil, err
+		}
+		if s.Addr != list[i].Addr || s.Backup != list[i].Backup {
+			return nil, ErrImmutable
+		}
+		if err := checkServer(g.name, &s); err != nil {
+			return nil, err
+		}
+		list[i] = s
+		out = s
+		return list, nil
+	})
+	if err != nil && !isPersist(err) {
+		return ServerConf{}, err
+	}
+	return ServerConf{ID: id, ServerSpec: out}, err
+}
+
+func isPersist(err error) bool {
+	var pe *PersistError
+	return errors.As(err, &pe)
+}
+
+// backupAllowed: nginx allows backup servers with round-robin and
+// least_conn only.
+func (g *Group) backupAllowed() bool {
+	return g.kind == kindRR || g.kind == kindLeastConn
+}
+
+// change applies edit to a copy of the group's current server list and
+// swaps the result in: on the Group built last for this name and, if it
+// is another, on g (a request to the API may hold the Group of the
+// configuration before a reload that just happened).
+func (g *Group) change(edit func([]ServerSpec) ([]ServerSpec, error)) error {
+	gs := g.gs
+	gs.mu.Lock()
+	defer gs.mu.Unlock()
+	list, err := edit(slices.Clone(gs.servers))
+	if err != nil {
+		return err
+	}
+	states := make(map[string]*peerState, len(list))
+	targets := []*Group{g}
+	if gs.latest != nil && gs.latest != g {
+		targets = append(targets, gs.latest)
+	}
+	for _, t := range targets {
+		t.set.Store(t.buildSet(gs, list, states))
+	}
+	gs.peers = states
+	gs.servers = list
+	if f := gs.latestSpec().StateFile; f != "" {
+		if err := WriteState(f, list); err != nil {
+			return &PersistError{Err: err}
+		}
+	}
+	return nil
+}
+
+// latestSpec is the Spec of the Group built last.
+func (gs *groupState) latestSpec() *Spec {
+	if gs.latest == nil {
+		return &Spec{}
+	}
+	return &gs.latest.spec
+}
