@@ -3,6 +3,7 @@ package process
 import (
 	"crypto/tls"
 	"log/slog"
+	"net/http"
 
 	"bunsan/internal/config"
 	"bunsan/internal/tlsconf"
@@ -11,22 +12,42 @@ import (
 type plan struct {
 	reusePort bool
 	tls       *tls.Config
+	// h2c is set when a plain-text address has "listen ... http2" or a
+	// server on it has "http2 on": HTTP/2 with prior knowledge is served
+	// beside HTTP/1.1, as nginx 1.25.1+ does.
+	h2c bool
+}
+
+// httpProtocols is what the address's http.Server should speak: HTTP/1.1
+// always, HTTP/2 over TLS (ALPN decides per connection), and unencrypted
+// HTTP/2 where h2c is set. Set it as http.Server.Protocols when the
+// server is made; over TLS the ALPN list of the TLS configuration, not
+// this, decides whether h2 is offered.
+func (p plan) httpProtocols() *http.Protocols {
+	var pr http.Protocols
+	pr.SetHTTP1(true)
+	pr.SetHTTP2(p.tls != nil)
+	pr.SetUnencryptedHTTP2(p.tls == nil && p.h2c)
+	return &pr
 }
 
 // listenPlan works out every address to listen on and its TLS settings.
+// Certificates are read here, on every load and reload; an error (with
+// the file and line of the directive at fault) fails the whole apply, so
+// a broken certificate on reload leaves the old configuration serving.
 func listenPlan(m *config.Model, log *slog.Logger) (map[string]plan, error) {
 	want := map[string]plan{}
 	if m.HTTP == nil {
 		return want, nil
 	}
 	type tlsInput struct {
-		pairs     []config.CertPair
-		protocols []string
-		h2        bool
-		ssl       bool
+		sites []tlsconf.Site
+		h2    bool
+		ssl   bool
 	}
 	inputs := map[string]*tlsInput{}
 	for _, srv := range m.HTTP.Servers {
+		ssl := m.HTTP.ServerSSL(srv)
 		for _, ln := range srv.Listens {
 			in := inputs[ln.Addr]
 			if in == nil {
@@ -34,14 +55,12 @@ func listenPlan(m *config.Model, log *slog.Logger) (map[string]plan, error) {
 				inputs[ln.Addr] = in
 			}
 			in.ssl = in.ssl || ln.SSL
-			in.h2 = in.h2 || ln.HTTP2
+			in.h2 = in.h2 || ln.HTTP2 || ssl.HTTP2
+			site := tlsconf.Site{Names: srv.Names, SSL: ssl, Pos: srv.Pos}
 			if ln.DefaultServer {
-				in.pairs = append(append([]config.CertPair(nil), srv.SSL.Certificates...), in.pairs...)
+				in.sites = append([]tlsconf.Site{site}, in.sites...)
 			} else {
-				in.pairs = append(in.pairs, srv.SSL.Certificates...)
-			}
-			if in.protocols == nil {
-				in.protocols = srv.SSL.Protocols
+				in.sites = append(in.sites, site)
 			}
 			p := want[ln.Addr]
 			p.reusePort = p.reusePort || ln.ReusePort
@@ -49,17 +68,19 @@ func listenPlan(m *config.Model, log *slog.Logger) (map[string]plan, error) {
 		}
 	}
 	for addr, in := range inputs {
+		p := want[addr]
 		if !in.ssl {
+			p.h2c = in.h2
+			want[addr] = p
 			continue
 		}
-		cfg, warnings, err := tlsconf.ServerConfig(in.pairs, in.protocols, in.h2)
+		cfg, warnings, err := tlsconf.AddressConfig(in.sites, in.h2)
 		if err != nil {
 			return nil, err
 		}
 		for _, w := range warnings {
 			log.Warn(w)
 		}
-		p := want[addr]
 		p.tls = cfg
 		want[addr] = p
 	}

@@ -6,40 +6,54 @@ import (
 	"os"
 
 	"bunsan/internal/config"
+	"bunsan/internal/tlsconf/openssl"
 )
 
 // ServerConfig builds the TLS configuration for one listening address
 // from the certificate pairs of the servers on it, the default server's
 // first: Go's TLS stack picks the first certificate that suits the client's
 // SNI and falls back to the first, which is nginx's default-server rule.
+// The stream side uses it; HTTP listeners use AddressConfig, which also
+// knows server names and per-server settings.
 func ServerConfig(pairs []config.CertPair, protocols []string, h2 bool) (*tls.Config, []string, error) {
 	var warnings []string
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	for _, p := range pairs {
-		cert, err := tls.LoadX509KeyPair(p.Cert, p.Key)
+		cert, err := LoadPair(p.Cert, p.Key, nil)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s:%d: cannot load certificate %q with key %q: %v", p.Pos.File, p.Pos.Line, p.Cert, p.Key, err)
+			return nil, nil, pairError(p, err)
 		}
 		cfg.Certificates = append(cfg.Certificates, cert)
-		if st, err := os.Stat(p.Key); err == nil && st.Mode().Perm()&0o004 != 0 {
-			warnings = append(warnings, fmt.Sprintf("%s:%d: private key %q is readable by every user; chmod 600 it", p.Pos.File, p.Pos.Line, p.Key))
-		}
+		warnings = append(warnings, keyModeWarnings(p)...)
 	}
 	if len(protocols) > 0 {
-		cfg.MinVersion, cfg.MaxVersion = tls.VersionTLS13, tls.VersionTLS12
-		for _, p := range protocols {
-			v := uint16(tls.VersionTLS12)
-			if p == "TLSv1.3" {
-				v = tls.VersionTLS13
-			}
-			cfg.MinVersion = min(cfg.MinVersion, v)
-			cfg.MaxVersion = max(cfg.MaxVersion, v)
+		lo, hi, ok := openssl.Protocols(protocols)
+		if !ok {
+			return nil, nil, fmt.Errorf("ssl_protocols %v enables no protocol bunsan supports (TLSv1.2, TLSv1.3)", protocols)
 		}
+		cfg.MinVersion, cfg.MaxVersion = lo, hi
 	}
-	if h2 {
-		cfg.NextProtos = []string{"h2", "http/1.1"}
-	} else {
-		cfg.NextProtos = []string{"http/1.1"}
-	}
+	cfg.NextProtos = alpn(h2)
 	return cfg, warnings, nil
+}
+
+func alpn(h2 bool) []string {
+	if h2 {
+		return []string{"h2", "http/1.1"}
+	}
+	return []string{"http/1.1"}
+}
+
+// pairError places a certificate loading error at its ssl_certificate line.
+func pairError(p config.CertPair, err error) error {
+	return fmt.Errorf("%s:%d: cannot load certificate %q with key %q: %v", p.Pos.File, p.Pos.Line, p.Cert, p.Key, err)
+}
+
+// keyModeWarnings warns about a private key any user of the machine can
+// read, which nginx does not but should.
+func keyModeWarnings(p config.CertPair) []string {
+	if st, err := os.Stat(p.Key); err == nil && st.Mode().Perm()&0o004 != 0 {
+		return []string{fmt.Sprintf("%s:%d: private key %q is readable by every user; chmod 600 it", p.Pos.File, p.Pos.Line, p.Key)}
+	}
+	return nil
 }

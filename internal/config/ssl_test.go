@@ -1,0 +1,144 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// loadSSLText loads a configuration from text in a fresh directory holding
+// the files named (written empty, or with their given content).
+func loadSSLText(t *testing.T, text string, files ...string) (*Model, error) {
+	t.Helper()
+	dir := t.TempDir()
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(dir, "bunsan.conf")
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := Load(Options{File: file, Prefix: dir})
+	return m, err
+}
+
+func TestSSLInheritance(t *testing.T) {
+	m, err := loadSSLText(t, `
+http {
+    ssl_protocols TLSv1.3;
+    ssl_session_timeout 1h;
+    ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256;
+    proxy_ssl_verify on;
+    proxy_ssl_name backend.test;
+    server {
+        listen 443 ssl;
+        ssl_certificate a.pem; ssl_certificate_key a.key;
+        ssl_session_tickets off;
+        http2 on;
+        proxy_ssl_server_name on;
+        location / {
+            proxy_ssl_name loc.test;
+            location /in { proxy_ssl_protocols TLSv1.2; }
+        }
+    }
+    server {
+        listen 8443 ssl;
+        ssl_certificate a.pem; ssl_certificate_key a.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        ssl_verify_client optional;
+        ssl_client_certificate ca.pem;
+        ssl_verify_depth 2;
+    }
+}`, "a.pem", "a.key", "ca.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.HTTP
+	a, b := h.ServerSSL(h.Servers[0]), h.ServerSSL(h.Servers[1])
+	if !slices.Equal(a.Protocols, []string{"TLSv1.3"}) || a.SessionTimeout != time.Hour || a.SessionTickets || !a.HTTP2 || len(a.Ciphers) != 1 {
+		t.Errorf("first server: %+v", a)
+	}
+	if !slices.Equal(b.Protocols, DefaultProtocols) || !b.SessionTickets || b.VerifyClient != "optional" || b.VerifyDepth != 2 ||
+		!strings.HasSuffix(b.ClientCertificate.Path, "/ca.pem") || b.SessionCache != "none" {
+		t.Errorf("second server: %+v", b)
+	}
+	if h.Servers[0].SSL.Protocols != nil {
+		t.Error("ServerSSL must not change the model")
+	}
+	srv := h.Servers[0]
+	outer := srv.Locations[0]
+	inner := outer.Locations[0]
+	tests := []struct {
+		name string
+		got  ProxyTLS
+		sni  bool
+		host string
+		prot []string
+	}{
+		{"server", h.ProxyTLS(srv, nil), true, "backend.test", DefaultProtocols},
+		{"location", h.ProxyTLS(srv, outer), true, "loc.test", DefaultProtocols},
+		{"nested", h.ProxyTLS(srv, inner), true, "loc.test", []string{"TLSv1.2"}},
+		{"other server", h.ProxyTLS(h.Servers[1], nil), false, "backend.test", DefaultProtocols},
+	}
+	for _, tt := range tests {
+		if !tt.got.Verify || tt.got.ServerName != tt.sni || tt.got.Name != tt.host || !slices.Equal(tt.got.Protocols, tt.prot) || !tt.got.SessionReuse {
+			t.Errorf("%s: %+v", tt.name, tt.got)
+		}
+	}
+}
+
+func TestSSLDirectiveErrors(t *testing.T) {
+	tests := []struct {
+		name, text, want string
+	}{
+		{"bad cipher", "http { ssl_ciphers HIGH:NOPE; }", `1:20: unknown cipher "NOPE"`},
+		{"no usable cipher", "http { ssl_ciphers DHE-RSA-AES128-GCM-SHA256; }", `selects no TLS 1.2 cipher suite that Go implements (DHE-RSA-AES128-GCM-SHA256 not supported)`},
+		{"bad protocol", "http { ssl_protocols TLSv2; }", `1:22: invalid protocol "TLSv2"`},
+		{"only old protocols", "http { ssl_protocols TLSv1 TLSv1.1; }", `no usable protocol`},
+		{"bad curve", "http { ssl_ecdh_curve secp256k1; }", `unsupported curve "secp256k1"`},
+		{"bad cache", "http { ssl_session_cache shared:SSL; }", `write shared:NAME:SIZE`},
+		{"bad verify", "http { ssl_verify_client maybe; }", `use on, off, optional or optional_no_ca`},
+		{"missing CA file", "http { ssl_client_certificate nope.pem; }", `cannot load client certificate`},
+		{"early data", "http { ssl_early_data on; }", `early data (0-RTT) is not supported`},
+		{"ssl on", "http { server { ssl on; } }", `"ssl" directive is obsolete`},
+		{"proxy_ssl in location", "http { server { location / { proxy_ssl_protocols SSLv3; } } }", `no usable protocol`},
+		{"stapling in location", "http { server { location / { ssl_stapling on; } } }", `not allowed`},
+	}
+	for _, tt := range tests {
+		_, err := loadSSLText(t, tt.text)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestSSLWarnings(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"a.pem", "a.key"} {
+		os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o644)
+	}
+	file := filepath.Join(dir, "bunsan.conf")
+	os.WriteFile(file, []byte(`http {
+    ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES128-GCM-SHA256;
+    server { listen 443 ssl; ssl_certificate a.pem; ssl_certificate_key a.key; }
+}`), 0o644)
+	m, _, err := Load(Options{File: file, Prefix: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range m.Warnings {
+		got = append(got, w.Msg)
+	}
+	all := strings.Join(got, "\n")
+	for _, want := range []string{"DHE-RSA-AES128-GCM-SHA256 not supported", "is readable by every user"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("warnings %q lack %q", got, want)
+		}
+	}
+}

@@ -1,0 +1,166 @@
+package tlsconf
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"slices"
+	"time"
+
+	"bunsan/internal/config"
+	"bunsan/internal/tlsconf/openssl"
+)
+
+// Site is one server block as TLS sees it on a listening address.
+type Site struct {
+	// Names are the block's server_name values as written.
+	Names []string
+	// SSL is the block's settings merged with the http level
+	// (config.HTTP.ServerSSL).
+	SSL config.SSL
+	// Pos is where the server block starts, for messages.
+	Pos config.Pos
+}
+
+// site is a Site with its files loaded.
+type site struct {
+	certs  []tls.Certificate
+	cas    []*x509.Certificate // CAs for client certificates
+	pool   *x509.CertPool      // the same, as a pool
+	verify string
+	depth  int
+}
+
+// AddressConfig builds the TLS configuration of one listening address
+// from the server blocks on it, the default server first. The server is
+// chosen per handshake by SNI with nginx's server_name rules, and an
+// unknown or absent name gets the default server's certificate. Within a
+// server, of several certificates (RSA and ECDSA, say) the first the
+// client supports is sent.
+//
+// Protocols, ciphers, curves and session settings are one per address in
+// Go, and are taken from the default server, as nginx effectively does
+// for settings negotiated before SNI is known; differing values in other
+// servers are reported as warnings. Client-certificate verification is
+// per server (by SNI), as in nginx.
+func AddressConfig(sites []Site, h2 bool) (*tls.Config, []string, error) {
+	if len(sites) == 0 {
+		return nil, nil, fmt.Errorf("no server on a TLS address")
+	}
+	var warnings []string
+	var idx names
+	loaded := make([]site, len(sites))
+	for i, s := range sites {
+		ld, w, err := loadSite(s)
+		if err != nil {
+			return nil, nil, err
+		}
+		warnings = append(warnings, w...)
+		loaded[i] = ld
+		if err := idx.add(i, s.Names); err != nil {
+			return nil, nil, fmt.Errorf("%s:%d: %v", s.Pos.File, s.Pos.Line, err)
+		}
+		h2 = h2 || s.SSL.HTTP2
+	}
+	if len(loaded[0].certs) == 0 {
+		return nil, nil, fmt.Errorf("%s:%d: no \"ssl_certificate\" is defined for the default server of this TLS address", sites[0].Pos.File, sites[0].Pos.Line)
+	}
+	def := sites[0].SSL
+	warnings = append(warnings, differences(sites)...)
+	cfg := &tls.Config{
+		NextProtos:             alpn(h2),
+		SessionTicketsDisabled: !def.SessionTickets,
+		CipherSuites:           def.Ciphers,
+	}
+	lo, hi, ok := openssl.Protocols(def.Protocols)
+	if !ok {
+		return nil, nil, fmt.Errorf("%s:%d: ssl_protocols %v enables no protocol bunsan supports (TLSv1.2, TLSv1.3)", sites[0].Pos.File, sites[0].Pos.Line, def.Protocols)
+	}
+	cfg.MinVersion, cfg.MaxVersion = lo, hi
+	for _, c := range def.Curves {
+		cfg.CurvePreferences = append(cfg.CurvePreferences, tls.CurveID(c))
+	}
+	pick := func(serverName string) *site {
+		if i := idx.lookup(serverName); i >= 0 && len(loaded[i].certs) > 0 {
+			return &loaded[i]
+		}
+		return &loaded[0]
+	}
+	cfg.GetCertificate = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		certs := pick(hello.ServerName).certs
+		for i := range certs {
+			if hello.SupportsCertificate(&certs[i]) == nil {
+				return &certs[i], nil
+			}
+		}
+		return &certs[0], nil
+	}
+	setClientAuth(cfg, loaded, pick)
+	if !def.SessionTickets {
+		return cfg, warnings, nil
+	}
+	limitSessionAge(cfg, def.SessionTimeout, time.Now)
+	return cfg, warnings, nil
+}
+
+// loadSite reads a site's certificates, keys and client CAs.
+func loadSite(s Site) (site, []string, error) {
+	out := site{verify: s.SSL.VerifyClient, depth: s.SSL.VerifyDepth}
+	var warnings []string
+	passwords, err := ReadPasswords(s.SSL.PasswordFile.Path)
+	if err != nil {
+		p := s.SSL.PasswordFile.Pos
+		return out, nil, fmt.Errorf("%s:%d: cannot read ssl_password_file: %v", p.File, p.Line, err)
+	}
+	for _, p := range s.SSL.Certificates {
+		cert, err := LoadPair(p.Cert, p.Key, passwords)
+		if err != nil {
+			return out, nil, pairError(p, err)
+		}
+		out.certs = append(out.certs, cert)
+	}
+	if out.verify == "" || out.verify == "off" {
+		return out, warnings, nil
+	}
+	for _, f := range []config.File{s.SSL.ClientCertificate, s.SSL.TrustedCertificate} {
+		if f.Path == "" {
+			continue
+		}
+		cas, err := readCerts(f.Path)
+		if err != nil {
+			return out, nil, fmt.Errorf("%s:%d: %v", f.Pos.File, f.Pos.Line, err)
+		}
+		out.cas = append(out.cas, cas...)
+	}
+	out.pool = poolOf(out.cas)
+	if len(out.cas) == 0 && out.verify != "optional_no_ca" {
+		return out, nil, fmt.Errorf("%s:%d: no ssl_client_certificate for ssl_verify_client %s: name the CA file that client certificates must chain to",
+			s.Pos.File, s.Pos.Line, out.verify)
+	}
+	return out, warnings, nil
+}
+
+// differences warns where a non-default server sets an address-wide
+// setting differently from the default server.
+func differences(sites []Site) []string {
+	var out []string
+	def := sites[0].SSL
+	for _, s := range sites[1:] {
+		what := ""
+		switch {
+		case !slices.Equal(s.SSL.Protocols, def.Protocols):
+			what = "ssl_protocols"
+		case !slices.Equal(s.SSL.Ciphers, def.Ciphers):
+			what = "ssl_ciphers"
+		case !slices.Equal(s.SSL.Curves, def.Curves):
+			what = "ssl_ecdh_curve"
+		case s.SSL.SessionTickets != def.SessionTickets || s.SSL.SessionTimeout != def.SessionTimeout:
+			what = "ssl_session_tickets/ssl_session_timeout"
+		}
+		if what != "" {
+			out = append(out, fmt.Sprintf("%s:%d: %s differs from the default server of the same address (%s:%d), whose value applies to every connection on it",
+				s.Pos.File, s.Pos.Line, what, sites[0].Pos.File, sites[0].Pos.Line))
+		}
+	}
+	return out
+}
