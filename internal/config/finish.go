@@ -26,11 +26,13 @@ func (l *loader) finish() {
 	if l.http == nil {
 		return
 	}
+	l.checkLogFormats()
 	for _, srv := range l.http.Servers {
 		merge(&srv.Proxy, &l.httpProxy)
+		mergeSettings(&srv.Settings, &l.httpSettings)
 		l.finishServer(srv)
 		for _, loc := range srv.Locations {
-			l.finishLocation(loc, &srv.Proxy)
+			l.finishLocation(loc, &srv.Proxy, &srv.Settings)
 		}
 	}
 }
@@ -58,8 +60,9 @@ func (l *loader) finishServer(srv *Server) {
 	}
 }
 
-func (l *loader) finishLocation(loc *Location, parent *Proxy) {
+func (l *loader) finishLocation(loc *Location, parent *Proxy, parentSet *Settings) {
 	merge(&loc.Proxy, parent)
+	mergeSettings(&loc.Settings, parentSet)
 	if pp := loc.Proxy.Pass; pp != nil {
 		l.resolvePass(pp)
 		if msg := checkBuffers(&loc.Proxy); msg != "" {
@@ -67,7 +70,7 @@ func (l *loader) finishLocation(loc *Location, parent *Proxy) {
 		}
 	}
 	for _, sub := range loc.Locations {
-		l.finishLocation(sub, &loc.Proxy)
+		l.finishLocation(sub, &loc.Proxy, &loc.Settings)
 	}
 }
 
@@ -107,3 +110,31 @@ func (l *loader) upstreamNames() []string {
 }
 
 func fromPos(p Pos) conf.Pos { return conf.Pos{File: p.File, Line: p.Line, Col: p.Col} }
+
+// checkLogFormats reports access_log lines naming a format that no
+// log_format defines.
+func (l *loader) checkLogFormats() {
+	check := func(s *Settings, p Pos) {
+		for _, al := range s.AccessLogs {
+			if _, ok := l.http.LogFormats[al.Format]; !ok && al.Format != "combined" {
+				l.errorf(fromPos(p), "unknown log format %q: define it with log_format %s '...'; in http", al.Format, al.Format)
+			}
+		}
+	}
+	check(&l.httpSettings, Pos{File: l.m.File})
+	var walk func(locs []*Location)
+	walk = func(locs []*Location) {
+		for _, loc := range locs {
+			if loc.Settings.set&setAccessLogs != 0 {
+				check(&loc.Settings, loc.Pos)
+			}
+			walk(loc.Locations)
+		}
+	}
+	for _, srv := range l.http.Servers {
+		if srv.Settings.set&setAccessLogs != 0 {
+			check(&srv.Settings, srv.Pos)
+		}
+		walk(srv.Locations)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -13,7 +14,7 @@ import (
 const goTuning = "Go's runtime and bunsan's own buffers replace this nginx tuning"
 
 func httpDirectives() []*directive {
-	return []*directive{
+	return append([]*directive{
 		{name: "server", ctx: CtxHTTP, block: true, repeat: true, handle: handleServer},
 		{name: "listen", ctx: CtxServer, minArgs: 1, maxArgs: many, repeat: true, handle: handleListen},
 		{name: "server_name", ctx: CtxServer, minArgs: 1, maxArgs: many, repeat: true, handle: handleServerName},
@@ -23,8 +24,6 @@ func httpDirectives() []*directive {
 			ignored: "bunsan passes the backend's Content-Type through and serves no files"},
 		{name: "default_type", ctx: CtxHTTPAll, minArgs: 1, maxArgs: 1,
 			ignored: "bunsan passes the backend's Content-Type through and serves no files"},
-		{name: "access_log", ctx: CtxHTTPAll, minArgs: 1, maxArgs: many, repeat: true,
-			warn: "access logs are not written yet; the directive is accepted so nginx configs load"},
 		{name: "gzip", ctx: CtxHTTPAll, minArgs: 1, maxArgs: 1,
 			warn: "compression is not implemented yet; responses pass through as the backend sent them"},
 		ignoredRow("gzip_vary", CtxHTTPAll, 1, 1, "compression is not implemented yet"),
@@ -43,7 +42,7 @@ func httpDirectives() []*directive {
 		ignoredRow("server_names_hash_bucket_size", CtxHTTP, 1, 1, goTuning),
 		ignoredRow("variables_hash_max_size", CtxHTTP, 1, 1, goTuning),
 		ignoredRow("variables_hash_bucket_size", CtxHTTP, 1, 1, goTuning),
-	}
+	}, httpMoreDirectives()...)
 }
 
 func handleHTTP(l *loader, s *scope, d *conf.Directive) error {
@@ -53,7 +52,8 @@ func handleHTTP(l *loader, s *scope, d *conf.Directive) error {
 	l.http = &HTTP{}
 	l.m.HTTP = l.http
 	l.httpProxy = defaultProxy()
-	l.block(&scope{ctx: CtxHTTP, proxy: &l.httpProxy}, d.Block)
+	l.httpSettings = defaultSettings()
+	l.block(&scope{ctx: CtxHTTP, proxy: &l.httpProxy, set: &l.httpSettings}, d.Block)
 	return nil
 }
 
@@ -63,7 +63,7 @@ func handleServer(l *loader, s *scope, d *conf.Directive) error {
 	}
 	srv := &Server{Pos: toPos(d.Pos)}
 	l.http.Servers = append(l.http.Servers, srv)
-	l.block(&scope{ctx: CtxServer, srv: srv, proxy: &srv.Proxy}, d.Block)
+	l.block(&scope{ctx: CtxServer, srv: srv, proxy: &srv.Proxy, set: &srv.Settings}, d.Block)
 	if len(srv.Listens) == 0 {
 		// nginx listens on *:80 when root, *:8000 otherwise; bunsan
 		// follows the root case, which is how nginx is normally run.
@@ -140,7 +140,13 @@ func listenAddr(a string) (string, error) {
 func handleServerName(l *loader, s *scope, d *conf.Directive) error {
 	for i, n := range d.Args {
 		if strings.HasPrefix(n, "~") {
-			continue // compiled by the HTTP proxy, which owns regex captures
+			// Compiled by the HTTP proxy, which owns regex captures; the
+			// pattern keeps its case.
+			if _, err := regexp.Compile(n[1:]); err != nil {
+				return argError(d, i, "invalid server_name regex %q: %v", n, err)
+			}
+			s.srv.Names = append(s.srv.Names, n)
+			continue
 		}
 		if strings.Contains(n, "*") && !strings.HasPrefix(n, "*.") && !strings.HasSuffix(n, ".*") && n != "*" {
 			return argError(d, i, "invalid server name %q: a wildcard may only stand at the start (*.example.com) or the end (www.example.*)", n)
@@ -191,7 +197,7 @@ func handleLocation(l *loader, s *scope, d *conf.Directive) error {
 	} else {
 		s.srv.Locations = append(s.srv.Locations, loc)
 	}
-	l.block(&scope{ctx: CtxLocation, srv: s.srv, loc: loc, proxy: &loc.Proxy}, d.Block)
+	l.block(&scope{ctx: CtxLocation, srv: s.srv, loc: loc, proxy: &loc.Proxy, set: &loc.Settings}, d.Block)
 	return nil
 }
 

@@ -88,8 +88,9 @@ type loader struct {
 	pidSet bool
 	// httpProxy is the http-level proxy settings, merged into servers at
 	// the end because nginx lets them follow the server blocks.
-	httpProxy Proxy
-	http      *HTTP
+	httpProxy    Proxy
+	httpSettings Settings
+	http         *HTTP
 }
 
 // scope is where the walk stands: the context and the model objects that
@@ -100,6 +101,7 @@ type scope struct {
 	loc   *Location
 	ups   *upstreamScope
 	proxy *Proxy
+	set   *Settings
 }
 
 func (l *loader) errorf(p conf.Pos, format string, args ...any) {

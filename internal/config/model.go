@@ -49,8 +49,10 @@ type Pos struct {
 
 // HTTP is the http block.
 type HTTP struct {
-	Upstreams []*upstream.Spec
-	Servers   []*Server
+	Upstreams  []*upstream.Spec
+	Servers    []*Server
+	LogFormats map[string]LogFormat
+	Maps       []*HTTPMap
 }
 
 // Upstream returns the group called name, or nil.
@@ -74,7 +76,11 @@ type Server struct {
 	SSL       SSL
 	// Proxy holds the proxy settings written at server level, merged with
 	// the http level; locations inherit from it.
-	Proxy Proxy
+	Proxy    Proxy
+	Settings Settings
+	// Sets are the server-level set directives, run before the
+	// location's, in order.
+	Sets []SetVar
 }
 
 // Listen is one listen directive.
@@ -108,6 +114,8 @@ type Location struct {
 	Path      string
 	Locations []*Location // nested
 	Proxy     Proxy
+	Settings  Settings
+	Sets      []SetVar
 	Return    *Return
 	// API is set when the location serves the upstream API ("api").
 	API *API

@@ -26,6 +26,17 @@ type Proxy struct {
 	NextTries      int
 	NextTimeout    time.Duration
 	ClientMaxBody  int64
+	// HideHeaders and PassHeaders adjust nginx's list of backend
+	// response headers not passed to the client.
+	HideHeaders        []string
+	PassHeaders        []string
+	PassRequestHeaders bool
+	InterceptErrors    bool
+	RequestBuffering   bool
+	// Redirect is proxy_redirect: "default" (nil Redirects, Off false),
+	// "off", or FROM TO pairs.
+	RedirectOff bool
+	Redirects   []Redirect
 
 	// set records which fields were written at this level, so that
 	// merging inherits only what was not.
@@ -67,6 +78,12 @@ const (
 	setNextTries
 	setNextTimeout
 	setClientMaxBody
+	setHideHeaders
+	setPassHeaders
+	setPassRequestHeaders
+	setInterceptErrors
+	setRequestBuffering
+	setRedirect
 )
 
 // defaultProxy is nginx's defaults, as of the current release: HTTP/1.1
@@ -83,13 +100,16 @@ func defaultProxy() Proxy {
 		Buffering:      true,
 		NextUpstream:   NextUpstream{Error: true, Timeout: true},
 		ClientMaxBody:  1 << 20,
+
+		PassRequestHeaders: true,
+		RequestBuffering:   true,
 	}
 }
 
 func proxyDirectives() []*directive {
 	loc := CtxLocation | CtxIf | CtxLimitExcept
 	all := CtxHTTPAll
-	return []*directive{
+	return append([]*directive{
 		{name: "proxy_pass", ctx: loc, minArgs: 1, maxArgs: 1, handle: handleProxyPass,
 			hint: "proxy_pass goes in a location"},
 		{name: "proxy_http_version", ctx: all, minArgs: 1, maxArgs: 1, handle: handleProxyHTTPVersion},
@@ -105,7 +125,7 @@ func proxyDirectives() []*directive {
 		{name: "proxy_buffering", ctx: all, minArgs: 1, maxArgs: 1, handle: handleProxyBuffering},
 		{name: "proxy_next_upstream", ctx: all, minArgs: 1, maxArgs: many, handle: handleNextUpstream},
 		{name: "proxy_next_upstream_tries", ctx: all, minArgs: 1, maxArgs: 1, handle: handleNextTries},
-	}
+	}, proxyMoreDirectives()...)
 }
 
 func handleProxyPass(l *loader, s *scope, d *conf.Directive) error {
@@ -130,8 +150,11 @@ func handleProxyPass(l *loader, s *scope, d *conf.Directive) error {
 func handleProxyHTTPVersion(l *loader, s *scope, d *conf.Directive) error {
 	switch d.Args[0] {
 	case "1.0", "1.1":
+	case "2":
+		l.m.Warnings = append(l.m.Warnings, Diag{Pos: toPos(d.Pos), Msg: "proxy_http_version 2 is not supported yet; HTTP/1.1 is used to the backend"})
+		d.Args[0] = "1.1"
 	default:
-		return argError(d, 0, "invalid value %q: proxy_http_version is 1.0 or 1.1", d.Args[0])
+		return argError(d, 0, "invalid value %q: proxy_http_version is 1.0, 1.1 or 2", d.Args[0])
 	}
 	s.proxy.HTTPVersion = d.Args[0]
 	s.proxy.set |= setHTTPVersion
@@ -259,6 +282,12 @@ func merge(child *Proxy, parent *Proxy) {
 	inherit(setNextTries, func() { child.NextTries = parent.NextTries })
 	inherit(setNextTimeout, func() { child.NextTimeout = parent.NextTimeout })
 	inherit(setClientMaxBody, func() { child.ClientMaxBody = parent.ClientMaxBody })
+	inherit(setHideHeaders, func() { child.HideHeaders = parent.HideHeaders })
+	inherit(setPassHeaders, func() { child.PassHeaders = parent.PassHeaders })
+	inherit(setPassRequestHeaders, func() { child.PassRequestHeaders = parent.PassRequestHeaders })
+	inherit(setInterceptErrors, func() { child.InterceptErrors = parent.InterceptErrors })
+	inherit(setRequestBuffering, func() { child.RequestBuffering = parent.RequestBuffering })
+	inherit(setRedirect, func() { child.RedirectOff, child.Redirects = parent.RedirectOff, parent.Redirects })
 	child.set |= parent.set
 }
 

@@ -17,25 +17,31 @@ type locations struct {
 	regexes  []*location
 }
 
+// location is one location block, compiled: its handler and the phases
+// that run before it (access, set) and after it (add_header, error_page).
 type location struct {
-	cfg      *config.Location
-	re       *regexp.Regexp
-	children *locations
-	handler  handler
+	cfg        *config.Location
+	re         *regexp.Regexp
+	children   *locations
+	handler    handler
+	sets       []setOp
+	access     accessList
+	addHdrs    []addHeader
+	errorPages map[int]*errorPage
+	logs       []logTarget
 }
 
 // buildLocations compiles one level of locations and their children.
-func buildLocations(cfgs []*config.Location, build func(*config.Location) (handler, error)) (*locations, error) {
+func buildLocations(cfgs []*config.Location, build func(*config.Location) (*location, error)) (*locations, error) {
 	ls := &locations{exact: map[string]*location{}}
 	for _, c := range cfgs {
 		if c.Modifier == config.LocNamed {
-			continue // reached only by name (error_page, try_files)
+			continue // reached only by name (error_page)
 		}
-		h, err := build(c)
+		loc, err := build(c)
 		if err != nil {
 			return nil, err
 		}
-		loc := &location{cfg: c, handler: h}
 		if len(c.Locations) > 0 {
 			if loc.children, err = buildLocations(c.Locations, build); err != nil {
 				return nil, err
@@ -66,16 +72,42 @@ func buildLocations(cfgs []*config.Location, build func(*config.Location) (handl
 	return ls, nil
 }
 
+// buildLocation compiles one location's own phases and handler.
+func (s *Snapshot) buildLocation(lc *config.Location) (*location, error) {
+	loc := &location{cfg: lc}
+	var err error
+	if loc.handler, err = s.buildHandler(lc); err != nil {
+		return nil, err
+	}
+	if loc.sets, err = compileSets(lc.Sets, s.vars); err != nil {
+		return nil, err
+	}
+	if loc.access, err = newAccessList(lc.Settings.Access); err != nil {
+		return nil, err
+	}
+	if loc.addHdrs, err = compileAddHeaders(lc.Settings.AddHeaders, s.vars); err != nil {
+		return nil, fmt.Errorf("%s:%d: add_header: %w", lc.Pos.File, lc.Pos.Line, err)
+	}
+	if loc.errorPages, err = compileErrorPages(lc.Settings.ErrorPages, s.vars); err != nil {
+		return nil, fmt.Errorf("%s:%d: error_page: %w", lc.Pos.File, lc.Pos.Line, err)
+	}
+	if loc.logs, err = s.logs.targetsFor(&lc.Settings); err != nil {
+		return nil, fmt.Errorf("%s:%d: %w", lc.Pos.File, lc.Pos.Line, err)
+	}
+	return loc, nil
+}
+
 // match finds the location for path, as ngx_http_core_find_location does:
 // an exact match ends the search; otherwise the longest prefix is
 // remembered, its nested locations searched, and unless it is "^~" the
 // regexes of this level are tried in order before falling back to it.
-func (ls *locations) match(path string) *location {
+// It returns the captures when a regex location matched.
+func (ls *locations) match(path string) (*location, []string) {
 	if ls == nil {
-		return nil
+		return nil, nil
 	}
 	if l, ok := ls.exact[path]; ok {
-		return l
+		return l, nil
 	}
 	var prefix *location
 	for _, l := range ls.prefixes {
@@ -85,22 +117,25 @@ func (ls *locations) match(path string) *location {
 		}
 	}
 	if prefix != nil && prefix.children != nil {
-		if l := prefix.children.match(path); l != nil {
-			return l
+		if l, caps := prefix.children.match(path); l != nil {
+			return l, caps
 		}
 	}
 	if prefix != nil && prefix.cfg.Modifier == config.LocNoRegex {
-		return prefix
+		return prefix, nil
 	}
 	for _, l := range ls.regexes {
-		if l.re.MatchString(path) {
+		if caps := l.re.FindStringSubmatch(path); caps != nil {
 			if l.children != nil {
-				if sub := l.children.match(path); sub != nil {
-					return sub
+				if sub, subCaps := l.children.match(path); sub != nil {
+					if subCaps == nil {
+						subCaps = caps
+					}
+					return sub, subCaps
 				}
 			}
-			return l
+			return l, caps
 		}
 	}
-	return prefix
+	return prefix, nil
 }

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/netip"
 	"strings"
 	"time"
@@ -24,12 +24,18 @@ type proxyHandler struct {
 	prefixLoc bool
 	group     *upstream.Group
 	hashKey   *expr
-	// fixed is the backend address when proxy_pass names a host.
+	// fixed is the backend address when proxy_pass names a host; host is
+	// set instead when the host holds variables.
 	fixed     string
+	host      *expr
+	uri       *expr // the URI part when it holds variables
 	proxyHost string
 	headers   []setHeader
+	hide      map[string]bool
+	redirects []redirect
 	transport *http.Transport
 	log       *slog.Logger
+	sticky    *stickyWire
 }
 
 type setHeader struct {
@@ -37,8 +43,11 @@ type setHeader struct {
 	value *expr
 }
 
-func newProxyHandler(lc *config.Location, groups map[string]*upstream.Group, log *slog.Logger) (handler, error) {
+func newProxyHandler(lc *config.Location, s *Snapshot, log *slog.Logger) (handler, error) {
 	pp := lc.Proxy.Pass
+	at := func(err error) error {
+		return fmt.Errorf("%s:%d: proxy_pass %q: %w", pp.Pos.File, pp.Pos.Line, pp.Raw, err)
+	}
 	h := &proxyHandler{
 		cfg:       &lc.Proxy,
 		locPath:   lc.Path,
@@ -47,114 +56,178 @@ func newProxyHandler(lc *config.Location, groups map[string]*upstream.Group, log
 		log:       log,
 	}
 	if pp.Scheme != "http" {
-		return nil, fmt.Errorf("%s:%d: proxy_pass %q: https to backends is not supported yet", pp.Pos.File, pp.Pos.Line, pp.Raw)
+		return nil, at(errors.New("https to backends is not supported yet"))
 	}
-	if strings.Contains(pp.Host, "$") {
-		return nil, fmt.Errorf("%s:%d: proxy_pass %q: variables in proxy_pass are not supported yet", pp.Pos.File, pp.Pos.Line, pp.Raw)
-	}
-	if pp.Group != "" {
-		h.group = groups[pp.Group]
+	switch {
+	case pp.Group != "":
+		h.group = s.groups[pp.Group]
 		if spec := h.group.Spec(); spec.Method == upstream.Hash {
-			e, err := compileExpr(spec.HashKey)
+			e, err := compileExpr(spec.HashKey, s.vars)
 			if err != nil {
 				return nil, fmt.Errorf("%s:%d: hash key: %w", spec.File, spec.Line, err)
 			}
 			h.hashKey = e
 		}
-	} else {
-		h.fixed = pp.Host
-		if _, _, err := net.SplitHostPort(pp.Host); err != nil {
-			h.fixed = net.JoinHostPort(strings.Trim(pp.Host, "[]"), "80")
+		sw, err := newStickyWire(h.group, s.vars)
+		if err != nil {
+			return nil, at(err)
 		}
+		h.sticky = sw
+	case strings.Contains(pp.Host, "$"):
+		e, err := compileExpr(pp.Host, s.vars)
+		if err != nil {
+			return nil, at(err)
+		}
+		h.host = e
+	default:
+		h.fixed = defaultPort(pp.Host)
+	}
+	if pp.HasURI && strings.Contains(pp.URI, "$") {
+		e, err := compileExpr(pp.URI, s.vars)
+		if err != nil {
+			return nil, at(err)
+		}
+		h.uri = e
 	}
 	for _, sh := range lc.Proxy.SetHeaders {
-		e, err := compileExpr(sh.Value)
+		e, err := compileExpr(sh.Value, s.vars)
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: proxy_set_header %s: %w", lc.Pos.File, lc.Pos.Line, sh.Name, err)
 		}
 		h.headers = append(h.headers, setHeader{name: sh.Name, value: e})
 	}
-	h.transport = newTransport(&lc.Proxy)
+	h.hide = hiddenHeaders(&lc.Proxy)
+	rd, err := compileRedirects(lc, s.vars)
+	if err != nil {
+		return nil, err
+	}
+	h.redirects = rd
+	h.transport = s.transportFor(&lc.Proxy, h.group)
 	return h, nil
 }
 
-func newTransport(p *config.Proxy) *http.Transport {
-	d := &net.Dialer{Timeout: p.ConnectTimeout, KeepAlive: 30 * time.Second}
-	return &http.Transport{
-		DialContext:           d.DialContext,
-		ResponseHeaderTimeout: p.ReadTimeout,
-		MaxIdleConnsPerHost:   64,
-		IdleConnTimeout:       60 * time.Second,
-		DisableCompression:    true,
-		// The client's Accept-Encoding passes through untouched; the
-		// response body is copied as the backend sent it.
-		ForceAttemptHTTP2: false,
+func defaultPort(host string) string {
+	if _, _, err := net.SplitHostPort(host); err != nil {
+		return net.JoinHostPort(strings.Trim(host, "[]"), "80")
 	}
+	return host
 }
 
 // serve runs one request through pick → prepare → round trip → classify
 // → retry or respond → copy.
-func (h *proxyHandler) serve(w http.ResponseWriter, r *http.Request, loc *location) {
-	body := &trackedBody{rc: r.Body}
-	out := h.prepare(r, body)
+func (h *proxyHandler) serve(c *reqCtx, loc *location) {
+	r := c.r
+	c.proxyHost = h.proxyHost
+	body, status := readBody(c, h.cfg)
+	if status != 0 {
+		c.errorPage(loc, status)
+		return
+	}
+	out := h.prepare(c, body)
 	var tried upstream.Tried
 	pick := upstream.PickRequest{Tried: &tried}
 	if h.group != nil {
-		h.fillPick(&pick, r)
+		h.fillPick(&pick, c)
 	}
 	deadline := time.Time{}
 	if h.cfg.NextTimeout > 0 {
-		deadline = time.Now().Add(h.cfg.NextTimeout)
+		deadline = c.start.Add(h.cfg.NextTimeout)
 	}
 	for attempt := 1; ; attempt++ {
-		peer, addr, err := h.pick(&pick, attempt)
+		peer, addr, err := h.pick(c, &pick, attempt)
 		if err != nil {
-			h.log.Error("no live upstreams while connecting to upstream", "upstream", h.proxyHost, "request", r.Method+" "+r.RequestURI, "client", r.RemoteAddr)
-			writeError(w, http.StatusBadGateway)
+			h.log.Error("no live upstreams while connecting to upstream", "upstream", h.proxyHost, "request", r.Method+" "+r.RequestURI, "client", remoteHost(r), "server", serverName(c))
+			c.attempts = append(c.attempts, attempt_(h.proxyHost))
+			c.errorPage(loc, http.StatusBadGateway)
 			return
+		}
+		if attempt > 1 && out.GetBody != nil {
+			out.Body, _ = out.GetBody()
 		}
 		out.URL.Host = addr
-		start := time.Now()
-		resp, err := h.transport.RoundTrip(out)
+		c.attempts = append(c.attempts, attempt_(addr))
+		a := &c.attempts[len(c.attempts)-1]
+		resp, err := h.roundTrip(out, a)
 		res := classify(err, resp, h.cfg)
-		outcome := upstream.Outcome{Result: res, HeaderTime: time.Since(start)}
-		if res == upstream.Success {
-			h.copyResponse(w, resp)
-			outcome.ResponseTime = time.Since(start)
-			h.done(peer, outcome)
-			return
-		}
+		outcome := upstream.Outcome{Result: res, ConnectTime: a.connect, HeaderTime: a.header}
 		if resp != nil {
-			// A status that proxy_next_upstream names: try the next server
-			// if allowed, else pass this response on as it is.
-			retry := h.canRetry(r, body, res, attempt, deadline)
+			a.status = resp.StatusCode
+			retry := res == upstream.BadStatus && h.canRetry(r, body, res, attempt, deadline)
 			if resp.StatusCode == 403 || resp.StatusCode == 404 {
 				outcome.Result = upstream.Next // not the server's failure
 			}
 			if !retry {
-				h.copyResponse(w, resp)
-				outcome.ResponseTime = time.Since(start)
+				h.respond(c, loc, resp, peer, pick.Route)
+				a.total = time.Since(c.start)
+				outcome.ResponseTime = a.total
 				h.done(peer, outcome)
 				return
 			}
 			resp.Body.Close()
+			a.total = time.Since(c.start)
 			h.done(peer, outcome)
 			continue
 		}
+		a.total = time.Since(c.start)
 		h.done(peer, outcome)
-		h.log.Error("upstream request failed", "error", err, "upstream", addr, "request", r.Method+" "+r.RequestURI, "client", r.RemoteAddr)
 		if r.Context().Err() != nil {
-			return // the client went away; nothing to answer
+			// The client went away: nginx logs 499 and answers nothing.
+			c.w.status = 499
+			h.log.Info("client closed connection while waiting for upstream", "upstream", addr, "request", r.Method+" "+r.RequestURI, "client", remoteHost(r))
+			return
 		}
+		h.log.Error(upstreamErrText(res)+" while reading response header from upstream", "error", err, "upstream", "http://"+addr+out.URL.Path, "request", r.Method+" "+r.RequestURI, "client", remoteHost(r), "server", serverName(c))
 		if !h.retryOn(res) || !h.canRetry(r, body, res, attempt, deadline) {
 			if res == upstream.Timeout {
-				writeError(w, http.StatusGatewayTimeout)
+				c.errorPage(loc, http.StatusGatewayTimeout)
 			} else {
-				writeError(w, http.StatusBadGateway)
+				c.errorPage(loc, http.StatusBadGateway)
 			}
 			return
 		}
 	}
+}
+
+func attempt_(addr string) attempt { return attempt{addr: addr} }
+
+func upstreamErrText(res upstream.Result) string {
+	switch res {
+	case upstream.ConnectError:
+		return "connect() failed"
+	case upstream.Timeout:
+		return "upstream timed out"
+	}
+	return "upstream prematurely closed connection"
+}
+
+func serverName(c *reqCtx) string {
+	if c.srv != nil && len(c.srv.cfg.Names) > 0 {
+		return c.srv.cfg.Names[0]
+	}
+	return ""
+}
+
+// roundTrip sends one attempt and records its connect and header times.
+func (h *proxyHandler) roundTrip(out *http.Request, a *attempt) (*http.Response, error) {
+	start := time.Now()
+	// Only GotConn is used: it runs on this goroutine, while ConnectDone
+	// runs on the transport's dialing goroutine, which may outlive the
+	// attempt (the transport can hand over an idle connection instead).
+	trace := &httptrace.ClientTrace{
+		GotConn: func(ci httptrace.GotConnInfo) {
+			if ci.Reused {
+				a.connect = time.Nanosecond // shown as 0.000, as nginx shows a kept-alive connection
+			} else {
+				a.connect = time.Since(start)
+			}
+		},
+	}
+	req := out.WithContext(httptrace.WithClientTrace(out.Context(), trace))
+	resp, err := h.transport.RoundTrip(req)
+	if err == nil {
+		a.header = time.Since(start)
+	}
+	return resp, err
 }
 
 // done reports an attempt's outcome to the group (fixed hosts have none).
@@ -164,19 +237,25 @@ func (h *proxyHandler) done(peer *upstream.Peer, o upstream.Outcome) {
 	}
 }
 
-func (h *proxyHandler) fillPick(p *upstream.PickRequest, r *http.Request) {
-	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+func (h *proxyHandler) fillPick(p *upstream.PickRequest, c *reqCtx) {
+	if ap, err := netip.ParseAddrPort(c.r.RemoteAddr); err == nil {
 		p.ClientAddr = ap.Addr().Unmap()
 	}
 	if h.hashKey != nil {
-		p.HashKey = h.hashKey.eval(r, nil)
+		p.HashKey = h.hashKey.eval(c, nil)
+	}
+	if h.sticky != nil {
+		p.Route = h.sticky.route(c)
 	}
 }
 
-func (h *proxyHandler) pick(p *upstream.PickRequest, attempt int) (*upstream.Peer, string, error) {
+func (h *proxyHandler) pick(c *reqCtx, p *upstream.PickRequest, attempt int) (*upstream.Peer, string, error) {
 	if h.group == nil {
 		if attempt > 1 {
 			return nil, "", upstream.ErrNoLiveUpstreams // one fixed server, already tried
+		}
+		if h.host != nil {
+			return nil, defaultPort(h.host.String(c)), nil
 		}
 		return nil, h.fixed, nil
 	}
@@ -205,7 +284,7 @@ func (h *proxyHandler) retryOn(res upstream.Result) bool {
 // canRetry applies nginx's limits on passing a request to the next server:
 // tries, the time limit, and a request that reached the backend is not
 // sent again unless it is idempotent or non_idempotent allows it.
-func (h *proxyHandler) canRetry(r *http.Request, body *trackedBody, res upstream.Result, attempt int, deadline time.Time) bool {
+func (h *proxyHandler) canRetry(r *http.Request, body *reqBody, res upstream.Result, attempt int, deadline time.Time) bool {
 	switch {
 	case h.cfg.NextUpstream.Off,
 		h.cfg.NextTries > 0 && attempt >= h.cfg.NextTries,
@@ -213,8 +292,8 @@ func (h *proxyHandler) canRetry(r *http.Request, body *trackedBody, res upstream
 		return false
 	case h.group != nil && attempt >= h.group.Tries():
 		return false // every server had its turn, as nginx's peer.tries
-	case body.touched:
-		// The body is streamed, not buffered: once read it is gone.
+	case !body.replayable() && body.touched():
+		// A streamed body (proxy_request_buffering off) is gone once read.
 		return false
 	}
 	sent := res != upstream.ConnectError
@@ -254,113 +333,3 @@ func classify(err error, resp *http.Response, p *config.Proxy) upstream.Result {
 	}
 	return upstream.Success
 }
-
-// prepare builds the outgoing request once; retries only change its host.
-func (h *proxyHandler) prepare(r *http.Request, body *trackedBody) *http.Request {
-	out := r.Clone(r.Context())
-	out.RequestURI = ""
-	out.URL.Scheme = "http"
-	out.URL.Opaque, out.URL.RawQuery = h.upstreamURI(r)
-	out.Host = h.proxyHost
-	if r.ContentLength == 0 {
-		out.Body = nil
-	} else {
-		out.Body = body
-	}
-	out.Close = false
-	removeHopHeaders(out.Header)
-	for _, sh := range h.headers {
-		v := sh.value.eval(r, nil)
-		if strings.EqualFold(sh.name, "Host") {
-			out.Host = string(v)
-			continue
-		}
-		if len(v) == 0 {
-			out.Header.Del(sh.name) // nginx drops headers set to ""
-			continue
-		}
-		out.Header.Set(sh.name, string(v))
-	}
-	return out
-}
-
-// upstreamURI applies nginx's rule: without a URI in proxy_pass the
-// client's URI goes unchanged; with one, the matched location prefix is
-// replaced by it. It returns the path and the query apart, as url.URL
-// keeps them.
-func (h *proxyHandler) upstreamURI(r *http.Request) (path, query string) {
-	pp := h.cfg.Pass
-	if !pp.HasURI || !h.prefixLoc {
-		path, _, _ = strings.Cut(r.RequestURI, "?")
-		return path, r.URL.RawQuery
-	}
-	return pp.URI + strings.TrimPrefix(r.URL.EscapedPath(), h.locPath), r.URL.RawQuery
-}
-
-// copyResponse sends the backend's response to the client.
-func (h *proxyHandler) copyResponse(w http.ResponseWriter, resp *http.Response) {
-	defer resp.Body.Close()
-	removeHopHeaders(resp.Header)
-	dst := w.Header()
-	for k, vv := range resp.Header {
-		dst[k] = vv
-	}
-	w.WriteHeader(resp.StatusCode)
-	if !h.cfg.Buffering {
-		copyFlushing(w, resp.Body)
-		return
-	}
-	_, _ = io.Copy(w, resp.Body)
-}
-
-// copyFlushing writes each chunk as it arrives (proxy_buffering off).
-func copyFlushing(w http.ResponseWriter, src io.Reader) {
-	rc := http.NewResponseController(w)
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			if _, werr := w.Write(buf[:n]); werr != nil {
-				return
-			}
-			_ = rc.Flush()
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// hopHeaders are removed in both directions (RFC 9110 section 7.6.1).
-var hopHeaders = []string{
-	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
-	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
-}
-
-func removeHopHeaders(h http.Header) {
-	for _, v := range h["Connection"] {
-		for _, name := range strings.Split(v, ",") {
-			if name = strings.TrimSpace(name); name != "" {
-				h.Del(name)
-			}
-		}
-	}
-	for _, name := range hopHeaders {
-		h.Del(name)
-	}
-}
-
-// trackedBody remembers whether the request body was read, which decides
-// whether a failed attempt may be retried, and never closes the client's
-// body on behalf of a failed round trip.
-type trackedBody struct {
-	rc      io.ReadCloser
-	touched bool
-}
-
-func (b *trackedBody) Read(p []byte) (int, error) {
-	b.touched = true
-	return b.rc.Read(p)
-}
-
-func (b *trackedBody) Close() error { return nil }

@@ -14,28 +14,32 @@ type returnHandler struct {
 	text *expr
 }
 
-func newReturnHandler(r *config.Return) (handler, error) {
-	e, err := compileExpr(r.Text)
+func newReturnHandler(r *config.Return, sc *varScope) (handler, error) {
+	e, err := compileExpr(r.Text, sc)
 	if err != nil {
 		return nil, err
 	}
 	return &returnHandler{code: r.Code, text: e}, nil
 }
 
-func (h *returnHandler) serve(w http.ResponseWriter, r *http.Request, _ *location) {
-	text := string(h.text.eval(r, nil))
+func (h *returnHandler) serve(c *reqCtx, loc *location) {
+	text := h.text.String(c)
 	switch h.code {
 	case 301, 302, 303, 307, 308:
-		w.Header().Set("Location", text)
-		writeError(w, h.code)
+		c.w.Header().Set("Location", text)
+		loc.addHeaders(c, h.code)
+		writeError(c.w, h.code)
 	default:
 		if text == "" && h.code >= 400 {
-			writeError(w, h.code)
+			c.errorPage(loc, h.code)
 			return
 		}
-		w.Header().Set("Content-Type", "text/plain")
-		w.Header().Set("Content-Length", strconv.Itoa(len(text)))
-		w.WriteHeader(h.code)
-		_, _ = w.Write([]byte(text))
+		loc.addHeaders(c, h.code)
+		c.w.Header().Set("Content-Type", "text/plain")
+		c.w.Header().Set("Content-Length", strconv.Itoa(len(text)))
+		c.w.WriteHeader(h.code)
+		_, _ = c.w.Write([]byte(text))
 	}
 }
+
+var _ http.Handler = (*Router)(nil)

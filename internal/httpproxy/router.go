@@ -15,3 +15,12 @@ type Router struct {
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt.Current.Load().serve(rt.Addr, w, r)
 }
+
+// Limits returns the connection settings for the router's address in the
+// current snapshot.
+func (rt *Router) Limits() Limits {
+	if s := rt.Current.Load(); s != nil {
+		return s.Limits(rt.Addr)
+	}
+	return DefaultLimits()
+}

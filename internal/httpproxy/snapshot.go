@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"bunsan/internal/config"
 	"bunsan/internal/upstream"
@@ -16,23 +17,37 @@ import (
 type Snapshot struct {
 	byAddr map[string]*vhosts
 	groups map[string]*upstream.Group
+	vars   *varScope
+	logs   *logSet
+	// transports are shared by locations with the same settings, so that
+	// they share idle backend connections.
+	transports map[transportKey]*http.Transport
+	log        *slog.Logger
 }
 
 // vserver is one server block, compiled.
 type vserver struct {
-	cfg  *config.Server
-	locs *locations
+	cfg    *config.Server
+	locs   *locations
+	named  map[string]*location
+	sets   []setOp
+	realIP *realIP
+	// limits are the connection settings of the address this server is
+	// the default of (nginx takes them from the default server).
+	limits Limits
+	logs   []logTarget
 }
 
 // handler answers the requests that a location matched.
 type handler interface {
-	serve(w http.ResponseWriter, r *http.Request, loc *location)
+	serve(c *reqCtx, loc *location)
 }
 
 // Build compiles the model's http block. Groups come from store, so their
 // live state carries over from earlier snapshots.
 func Build(m *config.Model, store *upstream.Store, log *slog.Logger) (*Snapshot, error) {
-	s := &Snapshot{byAddr: map[string]*vhosts{}, groups: map[string]*upstream.Group{}}
+	s := &Snapshot{byAddr: map[string]*vhosts{}, groups: map[string]*upstream.Group{}, vars: newVarScope(),
+		transports: map[transportKey]*http.Transport{}, log: log}
 	if m.HTTP == nil {
 		return s, nil
 	}
@@ -43,15 +58,19 @@ func Build(m *config.Model, store *upstream.Store, log *slog.Logger) (*Snapshot,
 		}
 		s.groups[spec.Name] = g
 	}
+	if err := s.buildVars(m.HTTP); err != nil {
+		return nil, err
+	}
+	logs, err := newLogSet(m, s.vars)
+	if err != nil {
+		return nil, err
+	}
+	s.logs = logs
 	for _, sc := range m.HTTP.Servers {
-		vs := &vserver{cfg: sc}
-		locs, err := buildLocations(sc.Locations, func(lc *config.Location) (handler, error) {
-			return s.buildHandler(lc, log)
-		})
+		vs, err := s.buildServer(sc)
 		if err != nil {
 			return nil, err
 		}
-		vs.locs = locs
 		for _, ln := range sc.Listens {
 			v := s.byAddr[ln.Addr]
 			if v == nil {
@@ -66,12 +85,38 @@ func Build(m *config.Model, store *upstream.Store, log *slog.Logger) (*Snapshot,
 	return s, nil
 }
 
-func (s *Snapshot) buildHandler(lc *config.Location, log *slog.Logger) (handler, error) {
+func (s *Snapshot) buildServer(sc *config.Server) (*vserver, error) {
+	vs := &vserver{cfg: sc, named: map[string]*location{}, limits: limitsOf(&sc.Settings)}
+	var err error
+	if vs.sets, err = compileSets(sc.Sets, s.vars); err != nil {
+		return nil, err
+	}
+	vs.realIP = newRealIP(&sc.Settings)
+	if vs.logs, err = s.logs.targetsFor(&sc.Settings); err != nil {
+		return nil, err
+	}
+	build := func(lc *config.Location) (*location, error) { return s.buildLocation(lc) }
+	if vs.locs, err = buildLocations(sc.Locations, build); err != nil {
+		return nil, err
+	}
+	for _, lc := range sc.Locations {
+		if lc.Modifier == config.LocNamed {
+			loc, err := s.buildLocation(lc)
+			if err != nil {
+				return nil, err
+			}
+			vs.named[lc.Path] = loc
+		}
+	}
+	return vs, nil
+}
+
+func (s *Snapshot) buildHandler(lc *config.Location) (handler, error) {
 	switch {
 	case lc.Return != nil:
-		return newReturnHandler(lc.Return)
+		return newReturnHandler(lc.Return, s.vars)
 	case lc.Proxy.Pass != nil:
-		return newProxyHandler(lc, s.groups, log)
+		return newProxyHandler(lc, s, s.log)
 	}
 	return nil, nil
 }
@@ -88,22 +133,93 @@ func (s *Snapshot) Addrs() []string {
 // Group returns the live upstream group called name, or nil.
 func (s *Snapshot) Group(name string) *upstream.Group { return s.groups[name] }
 
-// Close releases idle backend connections the snapshot holds.
-func (s *Snapshot) Close() {}
+// Limits returns the connection settings for a listening address: those
+// of its default server, as nginx applies them before the Host is known.
+func (s *Snapshot) Limits(addr string) Limits {
+	if v := s.byAddr[addr]; v != nil && v.def != nil {
+		return v.def.limits
+	}
+	return DefaultLimits()
+}
+
+// Close releases idle backend connections and flushes the access logs.
+// Requests still running on the snapshot finish normally.
+func (s *Snapshot) Close() {
+	for _, t := range s.transports {
+		t.CloseIdleConnections()
+	}
+	if s.logs != nil {
+		s.logs.close()
+	}
+}
 
 // serve handles one request that arrived on addr.
 func (s *Snapshot) serve(addr string, w http.ResponseWriter, r *http.Request) {
+	c := newReqCtx(w, r, len(s.vars.slots))
+	c.conn.requests.Add(1)
+	c.s = s
+	defer c.release()
+	if code := rejectedCode(r); code != 0 {
+		c.uri = "/"
+		w.Header().Set("Connection", "close")
+		writeError(c.w, code)
+		s.logs.write(c, nil)
+		return
+	}
 	v := s.byAddr[addr]
 	if v == nil {
-		writeError(w, http.StatusNotFound)
+		writeError(c.w, http.StatusNotFound)
 		return
 	}
-	vs := v.find(hostOnly(r.Host))
-	loc := vs.locs.match(r.URL.Path)
+	vs, caps := v.find(hostOnly(r.Host))
+	c.srv, c.caps = vs, caps
+	if vs.realIP != nil {
+		vs.realIP.apply(r)
+	}
+	uri, ok := normalizePath(r.URL.Path)
+	if !ok {
+		c.uri = r.URL.Path
+		writeError(c.w, http.StatusBadRequest)
+		s.logs.write(c, nil)
+		return
+	}
+	c.uri = uri
+	runSets(c, vs.sets)
+	loc, locCaps := vs.locs.match(uri)
+	if locCaps != nil {
+		c.caps = locCaps
+	}
+	s.run(c, loc)
+	s.logs.write(c, loc)
+}
+
+// run applies a location's access rules, set directives and handler.
+func (s *Snapshot) run(c *reqCtx, loc *location) {
 	if loc == nil || loc.handler == nil {
 		// nginx would serve files from its root here; bunsan has none.
-		writeError(w, http.StatusNotFound)
+		c.errorPage(loc, http.StatusNotFound)
 		return
 	}
-	loc.handler.serve(w, r, loc)
+	if !loc.access.allowed(c.r) {
+		c.errorPage(loc, http.StatusForbidden)
+		return
+	}
+	runSets(c, loc.sets)
+	loc.handler.serve(c, loc)
+}
+
+type transportKey struct {
+	connect, read, send time.Duration
+	version             string
+	group               *upstream.Group
+}
+
+func (s *Snapshot) transportFor(p *config.Proxy, g *upstream.Group) *http.Transport {
+	k := transportKey{p.ConnectTimeout, p.ReadTimeout, p.SendTimeout, p.HTTPVersion, g}
+	if t, ok := s.transports[k]; ok {
+		return t
+	}
+	t := newTransport(p, g)
+	s.transports[k] = t
+	return t
 }

@@ -2,8 +2,7 @@ package httpproxy
 
 import (
 	"fmt"
-	"net"
-	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -11,18 +10,23 @@ import (
 // that evaluating it per request does no parsing.
 type expr struct {
 	parts []part
+	// static is set when the expression holds no variables.
+	static bool
 }
 
 type part struct {
 	lit string
 	// get, when set, evaluates a variable; lit is then unused.
-	get func(r *http.Request, dst []byte) []byte
+	get getter
 }
+
+// getter appends a variable's value for one request to dst.
+type getter func(c *reqCtx, dst []byte) []byte
 
 // compileExpr splits text into literals and variables. Unknown variables
 // are an error naming them, so typos fail at load, not per request.
-func compileExpr(text string) (*expr, error) {
-	e := &expr{}
+func compileExpr(text string, sc *varScope) (*expr, error) {
+	e := &expr{static: true}
 	for len(text) > 0 {
 		i := strings.IndexByte(text, '$')
 		if i < 0 {
@@ -50,11 +54,12 @@ func compileExpr(text string) (*expr, error) {
 		if name == "" {
 			return nil, fmt.Errorf("invalid variable name: \"$\" must be followed by a name")
 		}
-		get, err := variable(name)
+		get, err := sc.lookup(name)
 		if err != nil {
 			return nil, err
 		}
 		e.parts = append(e.parts, part{get: get})
+		e.static = false
 	}
 	return e, nil
 }
@@ -63,11 +68,11 @@ func isVarChar(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
-// eval appends the expression's value for r to dst.
-func (e *expr) eval(r *http.Request, dst []byte) []byte {
+// eval appends the expression's value for c to dst.
+func (e *expr) eval(c *reqCtx, dst []byte) []byte {
 	for _, p := range e.parts {
 		if p.get != nil {
-			dst = p.get(r, dst)
+			dst = p.get(c, dst)
 		} else {
 			dst = append(dst, p.lit...)
 		}
@@ -75,48 +80,63 @@ func (e *expr) eval(r *http.Request, dst []byte) []byte {
 	return dst
 }
 
-// variable returns the evaluator for one of the variables this foundation
-// supports; the HTTP proxy issue extends the list.
-func variable(name string) (func(r *http.Request, dst []byte) []byte, error) {
-	switch {
-	case strings.HasPrefix(name, "http_"):
-		h := http.CanonicalHeaderKey(strings.ReplaceAll(name[5:], "_", "-"))
-		return func(r *http.Request, dst []byte) []byte { return append(dst, r.Header.Get(h)...) }, nil
-	case strings.HasPrefix(name, "arg_"):
-		a := name[4:]
-		return func(r *http.Request, dst []byte) []byte { return append(dst, r.URL.Query().Get(a)...) }, nil
-	case strings.HasPrefix(name, "cookie_"):
-		c := name[7:]
-		return func(r *http.Request, dst []byte) []byte {
-			if ck, err := r.Cookie(c); err == nil {
-				dst = append(dst, ck.Value...)
+// String evaluates to a string; a static expression costs no allocation.
+func (e *expr) String(c *reqCtx) string {
+	if e.static {
+		if len(e.parts) == 0 {
+			return ""
+		}
+		return e.parts[0].lit
+	}
+	return string(e.eval(c, nil))
+}
+
+// varScope is the set of variables a configuration can name: the built-in
+// ones plus those that set and map define. Names defined by set get a
+// slot in reqCtx.vals; map variables are computed on first use.
+type varScope struct {
+	slots map[string]int
+	maps  map[string]*mapVar
+}
+
+func newVarScope() *varScope {
+	return &varScope{slots: map[string]int{}, maps: map[string]*mapVar{}}
+}
+
+// slot returns the slot of a user variable, making one if needed.
+func (sc *varScope) slot(name string) int {
+	if i, ok := sc.slots[name]; ok {
+		return i
+	}
+	i := len(sc.slots)
+	sc.slots[name] = i
+	return i
+}
+
+func (sc *varScope) lookup(name string) (getter, error) {
+	if sc != nil {
+		if m, ok := sc.maps[name]; ok {
+			return m.get, nil
+		}
+		if i, ok := sc.slots[name]; ok {
+			return func(c *reqCtx, dst []byte) []byte {
+				if i < len(c.vals) {
+					dst = append(dst, c.vals[i]...)
+				}
+				return dst
+			}, nil
+		}
+	}
+	if n, err := strconv.Atoi(name); err == nil && n >= 0 && n <= 9 {
+		return func(c *reqCtx, dst []byte) []byte {
+			if n < len(c.caps) {
+				dst = append(dst, c.caps[n]...)
 			}
 			return dst
 		}, nil
 	}
-	switch name {
-	case "remote_addr":
-		return func(r *http.Request, dst []byte) []byte {
-			host, _, _ := net.SplitHostPort(r.RemoteAddr)
-			return append(dst, host...)
-		}, nil
-	case "host":
-		return func(r *http.Request, dst []byte) []byte { return append(dst, hostOnly(r.Host)...) }, nil
-	case "request_uri":
-		return func(r *http.Request, dst []byte) []byte { return append(dst, r.RequestURI...) }, nil
-	case "uri":
-		return func(r *http.Request, dst []byte) []byte { return append(dst, r.URL.Path...) }, nil
-	case "args", "query_string":
-		return func(r *http.Request, dst []byte) []byte { return append(dst, r.URL.RawQuery...) }, nil
-	case "request_method":
-		return func(r *http.Request, dst []byte) []byte { return append(dst, r.Method...) }, nil
-	case "scheme":
-		return func(r *http.Request, dst []byte) []byte {
-			if r.TLS != nil {
-				return append(dst, "https"...)
-			}
-			return append(dst, "http"...)
-		}, nil
+	if g := builtin(name); g != nil {
+		return g, nil
 	}
 	return nil, fmt.Errorf("unknown %q variable", "$"+name)
 }
@@ -127,5 +147,11 @@ func hostOnly(h string) string {
 	if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
 		h = h[:i]
 	}
-	return strings.ToLower(strings.TrimSuffix(h, "."))
+	h = strings.TrimSuffix(h, ".")
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(h)
+		}
+	}
+	return h
 }

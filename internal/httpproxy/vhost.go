@@ -69,9 +69,11 @@ func (v *vhosts) setExact(n string, srv *vserver) {
 	}
 }
 
-func (v *vhosts) find(host string) *vserver {
+// find returns the server for host and, when a server_name regex chose
+// it, the regex's captures ($1… and named groups).
+func (v *vhosts) find(host string) (*vserver, []string) {
 	if s, ok := v.exact[host]; ok {
-		return s
+		return s, nil
 	}
 	var best *vserver
 	bestLen := 0
@@ -81,7 +83,7 @@ func (v *vhosts) find(host string) *vserver {
 		}
 	}
 	if best != nil {
-		return best
+		return best, nil
 	}
 	for _, w := range v.suffixes {
 		if strings.HasPrefix(host, w.part) && len(w.part) > bestLen {
@@ -89,12 +91,12 @@ func (v *vhosts) find(host string) *vserver {
 		}
 	}
 	if best != nil {
-		return best
+		return best, nil
 	}
 	for _, r := range v.regexes {
-		if r.re.MatchString(host) {
-			return r.srv
+		if caps := r.re.FindStringSubmatch(host); caps != nil {
+			return r.srv, caps
 		}
 	}
-	return v.def
+	return v.def, nil
 }

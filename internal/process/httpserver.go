@@ -2,17 +2,42 @@ package process
 
 import (
 	"log/slog"
+	"net"
 	"net/http"
-	"time"
+
+	"bunsan/internal/httpproxy"
 )
 
-// newHTTPServer makes the net/http server for one listening address.
+// newHTTPServer makes the net/http server for one listening address. Its
+// timeouts are those of the address's default server when it opens
+// (client_header_timeout, keepalive_timeout); a reload that changes them
+// takes effect for listeners opened afterwards.
 func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	lim := httpproxy.DefaultLimits()
+	if rt, ok := h.(*httpproxy.Router); ok {
+		lim = rt.Limits()
+	}
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 60 * time.Second, // nginx's client_header_timeout default
-		IdleTimeout:       75 * time.Second, // nginx's keepalive_timeout default
-		MaxHeaderBytes:    32 << 10,         // nginx's large_client_header_buffers 4 8k
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		ReadHeaderTimeout: lim.HeaderTimeout,
+		ReadTimeout:       0, // client_body_timeout is applied per read by the proxy
+		IdleTimeout:       lim.IdleTimeout,
+		// The guard enforces large_client_header_buffers exactly; this is
+		// a backstop above it.
+		MaxHeaderBytes: lim.HeaderBufSize*lim.HeaderBufNum + 4096,
+		ConnContext:    httpproxy.ConnContext,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
+}
+
+// guardPlain puts the request guard in front of a plain-text listener.
+// TLS listeners are served as they are: net/http needs the *tls.Conn
+// itself to report r.TLS and negotiate HTTP/2, so the guard cannot sit
+// above TLS without taking those over.
+func guardPlain(ln net.Listener, isTLS bool, srv *http.Server) net.Listener {
+	rt, ok := srv.Handler.(*httpproxy.Router)
+	if isTLS || !ok {
+		return ln
+	}
+	return httpproxy.GuardListener(ln, rt.Limits)
 }

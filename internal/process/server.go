@@ -145,6 +145,7 @@ func (s *Server) serve(l *listener) {
 		})
 		l.srv.TLSConfig = &tls.Config{}
 	}
+	ln = guardPlain(ln, l.tls, l.srv)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

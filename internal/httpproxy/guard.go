@@ -1,0 +1,344 @@
+package httpproxy
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/textproto"
+	"strconv"
+	"time"
+
+	"bunsan/internal/config"
+)
+
+// The guard sits between a client connection and Go's HTTP server and
+// reads every request head and body framing before net/http sees a byte
+// of it. Go's server, as it comes, accepts what nginx and bunsan must
+// not: Content-Length together with Transfer-Encoding (it silently drops
+// the length), bare LF line ends, folded header lines, obfuscated
+// Transfer-Encoding values and duplicate Content-Length. A request the
+// guard refuses never reaches the handler as written: the guard replaces
+// it with a small synthetic request carrying a marker header (its name is
+// random per process, and clients sending anything like it are refused),
+// the handler answers with the marker's status and "Connection: close",
+// and the guard then ends the stream, so the framing that could no longer
+// be trusted is never read.
+
+// Limits are the per-connection settings nginx takes from the default
+// server of an address.
+type Limits struct {
+	// HeaderBufSize and HeaderBufNum are large_client_header_buffers: the
+	// request line and each header line must fit one buffer (414 / 431),
+	// the whole head all of them (431).
+	HeaderBufSize int
+	HeaderBufNum  int
+	// HeaderTimeout is client_header_timeout; IdleTimeout is
+	// keepalive_timeout; BodyTimeout is client_body_timeout.
+	HeaderTimeout time.Duration
+	IdleTimeout   time.Duration
+	BodyTimeout   time.Duration
+	// MaxRequests is keepalive_requests (0 = no limit).
+	MaxRequests int
+}
+
+// DefaultLimits are nginx's defaults.
+func DefaultLimits() Limits {
+	return Limits{HeaderBufSize: 8 << 10, HeaderBufNum: 4, HeaderTimeout: 60 * time.Second,
+		IdleTimeout: 75 * time.Second, BodyTimeout: 60 * time.Second, MaxRequests: 1000}
+}
+
+func limitsOf(s *config.Settings) Limits {
+	l := Limits{
+		HeaderBufSize: int(s.LargeHeaderBuffers.Size), HeaderBufNum: s.LargeHeaderBuffers.Number,
+		HeaderTimeout: s.ClientHeaderTimeout, IdleTimeout: s.KeepaliveTimeout,
+		BodyTimeout: s.ClientBodyTimeout, MaxRequests: s.KeepaliveRequests,
+	}
+	if l.HeaderBufSize == 0 || l.HeaderBufNum == 0 {
+		d := DefaultLimits()
+		l.HeaderBufSize, l.HeaderBufNum = d.HeaderBufSize, d.HeaderBufNum
+	}
+	return l
+}
+
+// markerName is the header of synthetic requests that carry a refusal.
+var markerName = func() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return textproto.CanonicalMIMEHeaderKey("X-Bunsan-Reject-" + hex.EncodeToString(b[:]))
+}()
+
+// rejectedCode returns the status of a refused request, or 0.
+func rejectedCode(r *http.Request) int {
+	v, ok := r.Header[markerName]
+	if !ok || len(v) != 1 {
+		return 0
+	}
+	code, _ := strconv.Atoi(v[0])
+	return code
+}
+
+// GuardListener wraps a plain-text listener so that every accepted
+// connection is guarded with the limits current at accept time.
+func GuardListener(ln net.Listener, limits func() Limits) net.Listener {
+	return &guardListener{Listener: ln, limits: limits}
+}
+
+type guardListener struct {
+	net.Listener
+	limits func() Limits
+}
+
+func (l *guardListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return newGuardConn(c, l.limits()), nil
+}
+
+// guardConn releases bytes to net/http only once they are validated: a
+// whole request head, then exactly the body its framing announces.
+type guardConn struct {
+	net.Conn
+	lim  Limits
+	in   []byte // read from the client, not yet validated
+	out  []byte // validated, waiting for net/http
+	st   framing
+	left int64 // bytes of body (or of the current chunk) still to pass
+	eof  bool  // after a refusal: nothing more is read
+	err  error // sticky error from the client or a framing violation
+	rbuf []byte
+}
+
+type framing int
+
+const (
+	inHead framing = iota
+	inBody
+	inChunkSize
+	inChunkData
+	inChunkCRLF
+	inTrailer
+)
+
+var errBadFraming = errors.New("invalid chunked body")
+
+func newGuardConn(c net.Conn, lim Limits) *guardConn {
+	return &guardConn{Conn: c, lim: lim, rbuf: make([]byte, 4096)}
+}
+
+func (g *guardConn) Read(p []byte) (int, error) {
+	for len(g.out) == 0 {
+		if g.eof {
+			return 0, io.EOF
+		}
+		if g.err != nil {
+			return 0, g.err
+		}
+		if progressed := g.step(); progressed {
+			continue
+		}
+		// More input is needed.
+		n, err := g.Conn.Read(g.rbuf)
+		g.in = append(g.in, g.rbuf[:n]...)
+		if err != nil {
+			if n == 0 {
+				// Kept for later reads: a timeout caused by net/http's
+				// aborting a background read is not the end.
+				return 0, err
+			}
+		}
+	}
+	n := copy(p, g.out)
+	g.out = g.out[n:]
+	if len(g.out) == 0 {
+		g.out = nil
+	}
+	return n, nil
+}
+
+// step advances the framing over buffered input; false means it needs
+// more bytes.
+func (g *guardConn) step() bool {
+	switch g.st {
+	case inHead:
+		return g.stepHead()
+	case inBody, inChunkData:
+		if len(g.in) == 0 {
+			return false
+		}
+		k := int64(len(g.in))
+		if k > g.left {
+			k = g.left
+		}
+		g.pass(int(k))
+		g.left -= k
+		if g.left == 0 {
+			if g.st == inBody {
+				g.st = inHead
+			} else {
+				g.st = inChunkCRLF
+			}
+		}
+		return true
+	case inChunkCRLF:
+		if len(g.in) < 2 {
+			return false
+		}
+		if g.in[0] != '\r' || g.in[1] != '\n' {
+			g.err = errBadFraming
+			return true
+		}
+		g.pass(2)
+		g.st = inChunkSize
+		return true
+	case inChunkSize:
+		i := bytes.IndexByte(g.in, '\n')
+		if i < 0 {
+			if len(g.in) > 4096 {
+				g.err = errBadFraming
+				return true
+			}
+			return false
+		}
+		size, ok := parseChunkSize(g.in[:i+1])
+		if !ok {
+			g.err = errBadFraming
+			return true
+		}
+		g.pass(i + 1)
+		if size == 0 {
+			g.st = inTrailer
+		} else {
+			g.st, g.left = inChunkData, size
+		}
+		return true
+	case inTrailer:
+		i := bytes.IndexByte(g.in, '\n')
+		if i < 0 {
+			if len(g.in) > g.lim.HeaderBufSize {
+				g.err = errBadFraming
+				return true
+			}
+			return false
+		}
+		line := g.in[:i+1]
+		if i == 0 || line[i-1] != '\r' || bytes.IndexByte(line[:i-1], '\r') >= 0 || bytes.IndexByte(line, 0) >= 0 {
+			g.err = errBadFraming
+			return true
+		}
+		g.pass(i + 1)
+		if i == 1 {
+			g.st = inHead
+		}
+		return true
+	}
+	return false
+}
+
+// pass moves n validated bytes from in to out.
+func (g *guardConn) pass(n int) {
+	g.out = append(g.out, g.in[:n]...)
+	g.in = g.in[n:]
+	if len(g.in) == 0 {
+		g.in = g.in[:0:0]
+	}
+}
+
+func (g *guardConn) stepHead() bool {
+	// Empty lines before a request line are ignored, as nginx does.
+	for len(g.in) >= 2 && g.in[0] == '\r' && g.in[1] == '\n' {
+		g.in = g.in[2:]
+	}
+	end := bytes.Index(g.in, []byte("\r\n\r\n"))
+	if end < 0 {
+		if code := g.earlyLimit(); code != 0 {
+			g.refuse(code)
+			return true
+		}
+		return false
+	}
+	head := g.in[:end+4]
+	h, code := checkHead(head, g.lim)
+	if code != 0 {
+		g.refuse(code)
+		return true
+	}
+	g.pass(len(head))
+	switch {
+	case h.chunked:
+		g.st = inChunkSize
+	case h.length > 0:
+		g.st, g.left = inBody, h.length
+	}
+	return true
+}
+
+// earlyLimit refuses a head that cannot fit before it is complete, and
+// bare LF seen so far, so that a client cannot make the guard buffer more
+// than the limits allow.
+func (g *guardConn) earlyLimit() int {
+	line := g.in
+	if i := bytes.IndexByte(g.in, '\n'); i >= 0 {
+		line = g.in[:i]
+		if i == 0 || g.in[i-1] != '\r' {
+			return http.StatusBadRequest
+		}
+	}
+	if len(line) > g.lim.HeaderBufSize {
+		if bytes.IndexByte(g.in, '\n') < 0 {
+			return http.StatusRequestURITooLong
+		}
+	}
+	if len(g.in) > g.lim.HeaderBufSize*g.lim.HeaderBufNum {
+		return http.StatusRequestHeaderFieldsTooLarge
+	}
+	return 0
+}
+
+// refuse replaces the rest of the stream with a synthetic request that
+// tells the handler which status to answer.
+func (g *guardConn) refuse(code int) {
+	g.in = nil
+	g.out = append(g.out, "GET / HTTP/1.1\r\nHost: refused.invalid\r\nConnection: close\r\n"+markerName+": "+strconv.Itoa(code)+"\r\n\r\n"...)
+	g.eof = true
+}
+
+// parseChunkSize reads "HEX[;ext]\r\n" strictly: hex digits only, no
+// sign, no leading space, at most 15 digits (no overflow).
+func parseChunkSize(line []byte) (int64, bool) {
+	n := len(line)
+	if n < 3 || line[n-2] != '\r' {
+		return 0, false
+	}
+	line = line[:n-2]
+	if i := bytes.IndexByte(line, ';'); i >= 0 {
+		if bytes.ContainsAny(line[i:], "\r\n\x00") {
+			return 0, false
+		}
+		line = line[:i]
+	}
+	if len(line) == 0 || len(line) > 15 {
+		return 0, false
+	}
+	var v int64
+	for _, ch := range line {
+		var d byte
+		switch {
+		case ch >= '0' && ch <= '9':
+			d = ch - '0'
+		case ch >= 'a' && ch <= 'f':
+			d = ch - 'a' + 10
+		case ch >= 'A' && ch <= 'F':
+			d = ch - 'A' + 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | int64(d)
+	}
+	return v, true
+}

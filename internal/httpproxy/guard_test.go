@@ -1,0 +1,152 @@
+package httpproxy
+
+import (
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestGuardRefusesAmbiguousRequests sends each kind of malformed or
+// ambiguous request on a raw connection: the proxy must answer with the
+// status nginx gives (or stricter), close the connection, and the
+// backend must never see the request.
+func TestGuardRefusesAmbiguousRequests(t *testing.T) {
+	be := newBackend(t, "b", nil)
+	p := startProxy(t, `http { server { listen LISTEN; large_client_header_buffers 4 1k;
+		location / { proxy_pass http://`+be.addr+`; } } }`)
+	long := strings.Repeat("a", 2000)
+	tests := []struct {
+		name, req string
+		code      string
+	}{
+		{"CL and TE", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "400"},
+		{"TE and CL", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", "400"},
+		{"duplicate CL same", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx", "400"},
+		{"duplicate CL differ", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxx", "400"},
+		{"CL list", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 1\r\n\r\nx", "400"},
+		{"CL sign", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +1\r\n\r\nx", "400"},
+		{"CL hex", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x1\r\n\r\nx", "400"},
+		{"TE obfuscated list", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", "501"},
+		{"TE obfuscated name", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n", "501"},
+		{"TE twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "400"},
+		{"TE in HTTP/1.0", "POST / HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "400"},
+		{"TE space before colon", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n", "400"},
+		{"bare LF", "GET / HTTP/1.1\nHost: a\n\n", "400"},
+		{"bare LF in header", "GET / HTTP/1.1\r\nHost: a\nX: y\r\n\r\n", "400"},
+		{"bare CR", "GET / HTTP/1.1\r\nHost: a\rX: y\r\n\r\n", "400"},
+		{"NUL in header", "GET / HTTP/1.1\r\nHost: a\r\nX: a\x00b\r\n\r\n", "400"},
+		{"folding", "GET / HTTP/1.1\r\nHost: a\r\nX: a\r\n b\r\n\r\n", "400"},
+		{"duplicate Host", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "400"},
+		{"bad request line", "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", "400"},
+		{"HTTP/2 line", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", "505"},
+		{"URI too long", "GET /" + long + " HTTP/1.1\r\nHost: a\r\n\r\n", "414"},
+		{"header line too long", "GET / HTTP/1.1\r\nHost: a\r\nX: " + long + "\r\n\r\n", "431"},
+		{"head too large", "GET / HTTP/1.1\r\nHost: a\r\n" + strings.Repeat("X-A: "+strings.Repeat("b", 900)+"\r\n", 6) + "\r\n", "431"},
+		{"forged marker", "GET / HTTP/1.1\r\nHost: a\r\n" + markerName + ": 200\r\n\r\n", "400"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := be.count()
+			out := p.raw(t, tt.req)
+			if !strings.HasPrefix(out, "HTTP/1.1 "+tt.code+" ") {
+				t.Fatalf("answer %q, want status %s", firstLine(out), tt.code)
+			}
+			if !strings.Contains(out, "Connection: close") {
+				t.Errorf("connection not marked closed: %q", out)
+			}
+			if be.count() != before {
+				t.Errorf("the backend saw the request")
+			}
+		})
+	}
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\r\n")
+	return l
+}
+
+// TestGuardPassesValidRequests checks that the guard's framing follows
+// bodies exactly, so that pipelined requests after a body arrive intact.
+func TestGuardPassesValidRequests(t *testing.T) {
+	be := newBackend(t, "b", nil)
+	p := startProxy(t, `http { server { listen LISTEN; location / { proxy_pass http://`+be.addr+`; } } }`)
+	req := "POST /one HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello" +
+		"POST /two HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nTrailer-X: 1\r\n\r\n" +
+		"\r\nGET /three HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+	out := p.raw(t, req)
+	if n := strings.Count(out, "HTTP/1.1 200 OK"); n != 3 {
+		t.Fatalf("%d answers, want 3:\n%s", n, out)
+	}
+	be.mu.Lock()
+	defer be.mu.Unlock()
+	got := []string{}
+	for _, r := range be.reqs {
+		got = append(got, r.URI+"="+r.Body)
+	}
+	if strings.Join(got, " ") != "/one=hello /two=abcde /three=" {
+		t.Errorf("backend saw %v", got)
+	}
+}
+
+// TestGuardBadChunk: an invalid chunk size ends the request with 400 and
+// the connection; what follows is never parsed as a request.
+func TestGuardBadChunk(t *testing.T) {
+	be := newBackend(t, "b", nil)
+	p := startProxy(t, `http { server { listen LISTEN; location / { proxy_pass http://`+be.addr+`; } } }`)
+	for _, size := range []string{"zz", "-1", " 3", "3 ", "1234567890abcdef0", "0x3"} {
+		out := p.raw(t, "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"+size+"\r\nabc\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n")
+		if !strings.HasPrefix(out, "HTTP/1.1 400 ") {
+			t.Errorf("chunk size %q: answer %q, want 400", size, firstLine(out))
+		}
+		if strings.Count(out, "HTTP/1.1") != 1 {
+			t.Errorf("chunk size %q: more than one answer:\n%s", size, out)
+		}
+	}
+	if be.count() != 0 {
+		t.Errorf("backend saw %d requests", be.count())
+	}
+}
+
+// TestSlowlorisDoesNotBlockOthers holds many connections that send a
+// partial head and checks that client_header_timeout closes them while a
+// normal client is served meanwhile.
+func TestSlowlorisDoesNotBlockOthers(t *testing.T) {
+	be := newBackend(t, "b", nil)
+	p := startProxy(t, `http { client_header_timeout 1s; server { listen LISTEN; location / { proxy_pass http://`+be.addr+`; } } }`)
+	const slow = 200
+	var wg sync.WaitGroup
+	closed := make(chan bool, slow)
+	for i := 0; i < slow; i++ {
+		c, err := net.Dial("tcp", p.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("GET / HTTP/1.1\r\nHost: a\r\nX-Slow: "))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer c.Close()
+			// A bound for a broken test: the proxy must close first.
+			c.SetReadDeadline(time.Now().Add(20 * time.Second))
+			buf := make([]byte, 1)
+			_, err := c.Read(buf)
+			ne, isNet := err.(net.Error)
+			closed <- err != nil && !(isNet && ne.Timeout())
+		}()
+	}
+	for i := 0; i < 20; i++ {
+		if resp, _ := httpGet(t, p.url("/")); resp.StatusCode != 200 {
+			t.Fatalf("normal request %d: %d", i, resp.StatusCode)
+		}
+	}
+	wg.Wait()
+	close(closed)
+	for ok := range closed {
+		if !ok {
+			t.Fatal("a slow connection was not closed by client_header_timeout")
+		}
+	}
+}

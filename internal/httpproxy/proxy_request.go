@@ -1,0 +1,148 @@
+package httpproxy
+
+import (
+	"net/http"
+	"net/textproto"
+	"strings"
+)
+
+// prepare builds the outgoing request once; retries only change its host
+// and rewind its body.
+func (h *proxyHandler) prepare(c *reqCtx, body *reqBody) *http.Request {
+	r := c.r
+	out := new(http.Request)
+	*out = *r
+	out = out.WithContext(r.Context())
+	out.RequestURI = ""
+	u := *r.URL
+	out.URL = &u
+	out.URL.Scheme = "http"
+	out.URL.Opaque, out.URL.RawQuery = h.upstreamURI(c)
+	out.URL.Path, out.URL.RawPath = "", ""
+	out.Host = h.proxyHost
+	out.Proto, out.ProtoMajor, out.ProtoMinor = "HTTP/1.1", 1, 1
+	out.TransferEncoding = nil
+	out.Trailer = nil
+	out.Close = false
+	body.attach(out)
+	if !h.cfg.PassRequestHeaders {
+		out.Header = http.Header{}
+	} else {
+		out.Header = r.Header.Clone()
+		removeHopHeaders(out.Header)
+		// nginx clears these by default (ngx_http_proxy_headers).
+		out.Header.Del("Expect")
+	}
+	for _, sh := range h.headers {
+		v := sh.value.String(c)
+		if strings.EqualFold(sh.name, "Host") {
+			out.Host = v
+			continue
+		}
+		key := textproto.CanonicalMIMEHeaderKey(sh.name)
+		if v == "" {
+			delete(out.Header, key) // nginx drops headers set to ""
+			continue
+		}
+		out.Header[key] = []string{v}
+	}
+	// Upgrade reaches the backend only when the configuration sets it
+	// with "Connection: upgrade", as nginx's WebSocket recipe does.
+	if !hasToken(out.Header["Connection"], "upgrade") {
+		delete(out.Header, "Upgrade")
+	}
+	if h.cfg.HTTPVersion == "1.0" {
+		out.Close = true
+	}
+	return out
+}
+
+// upstreamURI applies nginx's rule: without a URI in proxy_pass the
+// client's URI goes unchanged; with one, the matched location prefix of
+// the normalised URI is replaced by it (and the result escaped again).
+// It returns the path and the query apart.
+func (h *proxyHandler) upstreamURI(c *reqCtx) (path, query string) {
+	r := c.r
+	pp := h.cfg.Pass
+	switch {
+	case h.uri != nil:
+		// With variables, the URI is used as given (nginx: the whole
+		// request URI is replaced).
+		full := h.uri.String(c)
+		path, query, _ = strings.Cut(full, "?")
+		return path, query
+	case !pp.HasURI || !h.prefixLoc:
+		path, _, _ = strings.Cut(r.RequestURI, "?")
+		if path == "" || path[0] != '/' {
+			path = r.URL.EscapedPath()
+		}
+		return path, r.URL.RawQuery
+	}
+	rest := strings.TrimPrefix(c.uri, h.locPath)
+	return pp.URI + escapePath(rest), r.URL.RawQuery
+}
+
+func upgrading(r *http.Request) bool {
+	return r.Header.Get("Upgrade") != "" && hasToken(r.Header["Connection"], "upgrade")
+}
+
+func hasToken(vv []string, tok string) bool {
+	for _, v := range vv {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), tok) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hopHeaders are removed in both directions (RFC 9110 section 7.6.1).
+var hopHeaders = []string{
+	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
+}
+
+// removeHopHeaders deletes the hop-by-hop headers and every header the
+// Connection header names.
+func removeHopHeaders(h http.Header) {
+	for _, v := range h["Connection"] {
+		for _, name := range strings.Split(v, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				h.Del(name)
+			}
+		}
+	}
+	for _, name := range hopHeaders {
+		delete(h, name)
+	}
+}
+
+// escapePath percent-encodes what may not stand in a path as nginx's
+// ngx_escape_uri(NGX_ESCAPE_URI) does for the part after the location.
+func escapePath(p string) string {
+	const hex = "0123456789ABCDEF"
+	n := 0
+	for i := 0; i < len(p); i++ {
+		if needsEscape(p[i]) {
+			n++
+		}
+	}
+	if n == 0 {
+		return p
+	}
+	b := make([]byte, 0, len(p)+2*n)
+	for i := 0; i < len(p); i++ {
+		ch := p[i]
+		if needsEscape(ch) {
+			b = append(b, '%', hex[ch>>4], hex[ch&15])
+		} else {
+			b = append(b, ch)
+		}
+	}
+	return string(b)
+}
+
+func needsEscape(c byte) bool {
+	return c <= ' ' || c >= 0x7f || c == '"' || c == '#' || c == '%' || c == '?' || c == '<' || c == '>' || c == '\\' || c == '^' || c == '`' || c == '{' || c == '|' || c == '}'
+}

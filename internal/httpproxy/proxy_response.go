@@ -1,0 +1,115 @@
+package httpproxy
+
+import (
+	"io"
+	"net/http"
+	"strings"
+
+	"bunsan/internal/config"
+	"bunsan/internal/upstream"
+)
+
+// hiddenHeaders is nginx's default proxy_hide_header list plus the
+// configured ones, less those proxy_pass_header lets through.
+func hiddenHeaders(p *config.Proxy) map[string]bool {
+	m := map[string]bool{"Date": false, "Server": false, "X-Pad": true, "X-Accel-Expires": true,
+		"X-Accel-Redirect": true, "X-Accel-Limit-Rate": true, "X-Accel-Buffering": true, "X-Accel-Charset": true}
+	for _, h := range p.HideHeaders {
+		m[http.CanonicalHeaderKey(h)] = true
+	}
+	for _, h := range p.PassHeaders {
+		m[http.CanonicalHeaderKey(h)] = false
+	}
+	return m
+}
+
+// respond sends the backend's response to the client, or, with
+// proxy_intercept_errors and an error_page for its status, that page.
+func (h *proxyHandler) respond(c *reqCtx, loc *location, resp *http.Response, peer *upstream.Peer, route string) {
+	defer resp.Body.Close()
+	if h.cfg.InterceptErrors && resp.StatusCode >= 300 && loc.hasErrorPage(resp.StatusCode) {
+		c.errorPage(loc, resp.StatusCode)
+		return
+	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		h.switchProtocols(c, resp)
+		return
+	}
+	removeHopHeaders(resp.Header)
+	dst := c.w.Header()
+	for k, vv := range resp.Header {
+		if h.hide[k] {
+			continue
+		}
+		if k == "Location" || k == "Refresh" {
+			vv = []string{h.rewriteRedirect(c, vv[0])}
+		}
+		dst[k] = vv
+	}
+	if h.sticky != nil {
+		c.upHeader = resp.Header
+		h.sticky.after(c, resp, peer, route)
+	}
+	loc.addHeaders(c, resp.StatusCode)
+	c.w.WriteHeader(resp.StatusCode)
+	if !h.cfg.Buffering || resp.Header.Get("X-Accel-Buffering") == "no" || isEventStream(resp) {
+		copyFlushing(c.w, resp.Body)
+		return
+	}
+	_, _ = io.Copy(c.w, resp.Body)
+}
+
+func isEventStream(resp *http.Response) bool {
+	return strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") && resp.ContentLength < 0
+}
+
+// copyFlushing writes each chunk as it arrives (proxy_buffering off).
+func copyFlushing(w *respWriter, src io.Reader) {
+	rc := http.NewResponseController(w.rw)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return
+			}
+			_ = rc.Flush()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// switchProtocols completes an upgrade (WebSocket): the 101 goes to the
+// client, then bytes are copied both ways until either side closes.
+func (h *proxyHandler) switchProtocols(c *reqCtx, resp *http.Response) {
+	up, ok := resp.Body.(io.ReadWriteCloser)
+	if !ok {
+		c.errorPage(nil, http.StatusBadGateway)
+		return
+	}
+	conn, brw, err := http.NewResponseController(c.w.rw).Hijack()
+	if err != nil {
+		c.errorPage(nil, http.StatusInternalServerError)
+		return
+	}
+	defer conn.Close()
+	c.w.status = http.StatusSwitchingProtocols
+	resp.Body = nil
+	// The backend's 101 header goes out as received, Connection and
+	// Upgrade included: they are the handshake, not hop-by-hop noise.
+	if err := resp.Write(brw); err != nil {
+		return
+	}
+	if err := brw.Flush(); err != nil {
+		return
+	}
+	done := make(chan struct{}, 2)
+	go func() { _, _ = io.Copy(up, brw); done <- struct{}{} }()
+	go func() { _, _ = io.Copy(conn, up); done <- struct{}{} }()
+	<-done
+	up.Close()
+	conn.Close()
+	<-done
+}
