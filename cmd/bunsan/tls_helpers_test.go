@@ -52,6 +52,28 @@ func newCA(t *testing.T, dir, name string) *testCA {
 	return ca
 }
 
+// intermediate makes a CA signed by ca.
+func (ca *testCA) intermediate(t *testing.T, name string) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(serial.Add(1)), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	in := &testCA{cert: cert, key: key, file: filepath.Join(ca.dir, name+"-ca.pem"), dir: ca.dir}
+	writeFile(t, in.file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	return in
+}
+
 // pool is a client's trust in this CA.
 func (ca *testCA) pool() *x509.CertPool {
 	p := x509.NewCertPool()
