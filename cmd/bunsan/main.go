@@ -33,6 +33,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "demo" {
 		return runDemo(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "ctl" {
+		return runCtl(args[1:], stdout, stderr)
+	}
 	o, err := parseOptions(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "bunsan: %v\n\n%s", err, usage)

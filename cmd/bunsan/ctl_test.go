@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"bunsan/internal/admin"
+	"bunsan/internal/config"
+	"bunsan/internal/upstream"
+)
+
+// apiServer runs the real API handler over groups built from conf, on a
+// loopback test server.
+func apiServer(t *testing.T, conf string) (*httptest.Server, map[string]*upstream.Group) {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "bunsan.conf")
+	if err := os.WriteFile(file, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := config.Load(config.Options{Prefix: dir + "/", File: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := upstream.NewStore(nil)
+	groups := map[string]*upstream.Group{}
+	var list []*upstream.Group
+	for _, spec := range m.HTTP.Upstreams {
+		g, err := store.Build(*spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		groups[spec.Name] = g
+		list = append(list, g)
+	}
+	loc := m.HTTP.Servers[0].Locations[0]
+	srv := httptest.NewServer(admin.New(loc.API, admin.Options{HTTP: func() []*upstream.Group { return list }}))
+	t.Cleanup(srv.Close)
+	return srv, groups
+}
+
+const ctlConf = `http {
+    upstream app {
+        server 127.0.0.1:8081;
+        server 127.0.0.1:8082 weight=2;
+    }
+    server { listen 8080; location /api { api write=on; } }
+}`
+
+// runCtlAt runs ctl against srv with the given ticks and deadline.
+func runCtlAt(t *testing.T, srv *httptest.Server, tick, deadline chan time.Time, args ...string) (int, string, string) {
+	t.Helper()
+	o, err := parseCtl(append([]string{"-api", srv.URL + "/api"}, args...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	c := &ctl{o: o, client: srv.Client(), stdout: &out, stderr: &errb, tick: tick, deadline: deadline}
+	code := c.run()
+	return code, out.String(), errb.String()
+}
+
+func TestCtlCommands(t *testing.T) {
+	srv, groups := apiServer(t, ctlConf)
+	app := groups["app"]
+	steps := []struct {
+		args []string
+		code int
+		out  string // contained in stdout (or stderr when code != 0)
+	}{
+		{[]string{"servers", "app"}, 0, "1   127.0.0.1:8082  2       up"},
+		{[]string{"weight", "app", "127.0.0.1:8081", "5"}, 0, "app 127.0.0.1:8081 (id 0): weight 5"},
+		{[]string{"add", "app", "127.0.0.1:8083", "weight=3", "slow_start=10s", "backup"}, 0, "app 127.0.0.1:8083 (id 2): added"},
+		{[]string{"add", "app", "127.0.0.1:8083"}, 1, "409 EntryExists"},
+		{[]string{"add", "app", "127.0.0.1:8084", "colour=red"}, 1, `unknown server parameter "colour=red"`},
+		{[]string{"drain", "app", "1"}, 0, "app 127.0.0.1:8082 (id 1): draining"},
+		{[]string{"servers", "app"}, 0, "draining"},
+		{[]string{"enable", "app", "1"}, 0, "enabled"},
+		{[]string{"down", "app", "127.0.0.1:8082"}, 0, "down"},
+		{[]string{"remove", "app", "2"}, 0, "app 127.0.0.1:8083 (id 2): removed"},
+		{[]string{"remove", "app", "2"}, 1, `upstream "app" has no server "2"`},
+		{[]string{"servers", "nope"}, 1, "404 UpstreamNotFound: upstream not found"},
+		{[]string{"weight", "app", "0", "zero"}, 2, "want a whole number"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"drain", "app"}, 2, "usage: bunsan ctl drain GROUP SERVER"},
+	}
+	for _, s := range steps {
+		code, out, errs := runCtlAt(t, srv, nil, nil, s.args...)
+		got := out
+		if s.code != 0 {
+			got = errs
+		}
+		if code != s.code || !strings.Contains(got, s.out) {
+			t.Fatalf("ctl %v: %d\nstdout: %s\nstderr: %s\nwant %d and %q", s.args, code, out, errs, s.code, s.out)
+		}
+	}
+	c0, _ := app.ServerConf(0)
+	c1, _ := app.ServerConf(1)
+	if c0.Weight != 5 || !c1.Down || c1.Drain || app.PeerByID(2) != nil {
+		t.Fatalf("group after ctl: %+v %+v", c0, c1)
+	}
+}
+
+// TestCtlDrainWait: drain -wait returns once the server's last request
+// ends; the test drives the polls, so nothing depends on timing.
+func TestCtlDrainWait(t *testing.T) {
+	srv, groups := apiServer(t, ctlConf)
+	app := groups["app"]
+	held := pickAddr(t, app, "127.0.0.1:8081")
+	tick := make(chan time.Time)
+	done := make(chan int)
+	var out string
+	go func() {
+		code, o, _ := runCtlAt(t, srv, tick, make(chan time.Time), "drain", "app", "127.0.0.1:8081", "--wait")
+		out = o
+		done <- code
+	}()
+	// ctl waits for a tick only after a poll that saw the held request:
+	// once it took one tick, it has seen it.
+	select {
+	case tick <- time.Now():
+	case code := <-done:
+		t.Fatalf("drain returned %d with a request in flight", code)
+	}
+	app.Done(held, upstream.Outcome{Result: upstream.Success})
+	var code int
+	for i := 0; i < 100; i++ { // bounded: each round is one poll
+		select {
+		case tick <- time.Now():
+			continue
+		case code = <-done:
+		}
+		break
+	}
+	if code != 0 || !strings.Contains(out, "drained, no active connections") {
+		t.Fatalf("drain -wait: %d %q", code, out)
+	}
+	if p := app.Peer("127.0.0.1:8081"); !p.Draining() {
+		t.Fatal("server not draining")
+	}
+}
+
+func TestCtlDrainTimeout(t *testing.T) {
+	srv, groups := apiServer(t, ctlConf)
+	app := groups["app"]
+	held := pickAddr(t, app, "127.0.0.1:8082")
+	defer app.Done(held, upstream.Outcome{})
+	deadline := make(chan time.Time)
+	close(deadline) // the deadline has passed at the first wait
+	code, _, errs := runCtlAt(t, srv, make(chan time.Time), deadline, "drain", "app", "1", "-wait", "-timeout", "2s")
+	if code != 1 || !strings.Contains(errs, "still has 1 active after 2s") {
+		t.Fatalf("%d %q", code, errs)
+	}
+}
+
+// pickAddr picks until the group hands out addr, holding it; the other
+// picks are released. Bounded by the group's size.
+func pickAddr(t *testing.T, g *upstream.Group, addr string) *upstream.Peer {
+	t.Helper()
+	for range 10 {
+		p, err := g.Pick(&upstream.PickRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Addr() == addr {
+			return p
+		}
+		g.Done(p, upstream.Outcome{Result: upstream.Success})
+	}
+	t.Fatalf("%s never picked", addr)
+	return nil
+}
+
+func TestParseCtl(t *testing.T) {
+	o, err := parseCtl([]string{"drain", "-api=http://h:1/api/", "app", "--wait", "1", "-timeout", "30s", "-user", "a:b", "-stream"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.api != "http://h:1/api" || !o.wait || o.timeout != 30*time.Second || o.user != "a:b" || !o.stream ||
+		strings.Join(o.args, " ") != "drain app 1" {
+		t.Fatalf("%+v", o)
+	}
+	for _, bad := range [][]string{{"-bogus"}, {"-api"}, {"-timeout", "-1s"}, {"-interval", "soon"}} {
+		if _, err := parseCtl(bad); err == nil {
+			t.Errorf("parseCtl(%q): no error", bad)
+		}
+	}
+}
