@@ -27,6 +27,9 @@ type testCA struct {
 	key  crypto.Signer
 	file string // the CA certificate, PEM
 	dir  string
+	// chain is this CA's certificate and those of its parents below the
+	// root, PEM, as a server or client sends them after its own.
+	chain []byte
 }
 
 var serial atomic.Int64
@@ -48,7 +51,8 @@ func newCA(t *testing.T, dir, name string) *testCA {
 	}
 	cert, _ := x509.ParseCertificate(der)
 	ca := &testCA{cert: cert, key: key, file: filepath.Join(dir, name+"-ca.pem"), dir: dir}
-	writeFile(t, ca.file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	ca.chain = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	writeFile(t, ca.file, ca.chain, 0o644)
 	return ca
 }
 
@@ -70,7 +74,9 @@ func (ca *testCA) intermediate(t *testing.T, name string) *testCA {
 	}
 	cert, _ := x509.ParseCertificate(der)
 	in := &testCA{cert: cert, key: key, file: filepath.Join(ca.dir, name+"-ca.pem"), dir: ca.dir}
-	writeFile(t, in.file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	own := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	in.chain = append(own, ca.chain...)
+	writeFile(t, in.file, own, 0o644)
 	return in
 }
 
@@ -89,7 +95,7 @@ type leaf struct {
 	names  []string // DNS names (the first is also the CN)
 }
 
-// issue writes base.pem (leaf then CA, a chain) and base.key and returns
+// issue writes base.pem (leaf then the CA chain) and base.key and returns
 // their paths.
 func (ca *testCA) issue(t *testing.T, l leaf) (string, string) {
 	t.Helper()
@@ -116,8 +122,7 @@ func (ca *testCA) issue(t *testing.T, l leaf) (string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chain := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw})...)
+	chain := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), ca.chain...)
 	kb, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		t.Fatal(err)

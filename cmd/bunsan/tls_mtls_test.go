@@ -17,13 +17,14 @@ func TestTLSClientCertificates(t *testing.T) {
 	dir := t.TempDir()
 	srvCA := newCA(t, dir, "servers")
 	caA, caB, stranger := newCA(t, dir, "clients-a"), newCA(t, dir, "clients-b"), newCA(t, dir, "stranger")
-	inter := caA.intermediate(t, "clients-a-inter")
+	inter := caA.intermediate(t, "clients-a-inter1").intermediate(t, "clients-a-inter2")
 	sc, sk := srvCA.issue(t, leaf{base: "srv", names: []string{"a.test", "b.test", "deep.test", "noca.test"}})
 	fromA, fromAKey := caA.issue(t, leaf{base: "cli-a", client: true, names: []string{"alice"}})
 	fromB, fromBKey := caB.issue(t, leaf{base: "cli-b", client: true, names: []string{"bob"}})
 	fromX, fromXKey := stranger.issue(t, leaf{base: "cli-x", client: true, names: []string{"mallory"}})
+	// carol's chain: leaf, two intermediates, then caA.
 	deep, deepKey := inter.issue(t, leaf{base: "cli-deep", client: true, names: []string{"carol"}})
-	lb := freePort(t)
+	lb, noCA := freePort(t), freePort(t)
 	start(t, dir, fmt.Sprintf(`
 http {
     ssl_certificate %[2]s;
@@ -46,22 +47,30 @@ http {
         ssl_verify_client on; ssl_client_certificate %[4]s; ssl_verify_depth 2;
         return 200 "deep";
     }
-}`, lb, sc, sk, caA.file, caB.file))
+    server {
+        listen %[6]s ssl; server_name noca.test;
+        ssl_certificate %[2]s; ssl_certificate_key %[3]s;
+        ssl_verify_client optional_no_ca;
+        return 200 "noca";
+    }
+}`, lb, sc, sk, caA.file, caB.file, noCA))
 	type cert struct{ c, k string }
 	tests := []struct {
 		name string
 		sni  string
 		cert *cert
 		ok   bool
+		addr string // lb when empty
 	}{
-		{"own CA", "a.test", &cert{fromA, fromAKey}, true},
-		{"other server's CA", "a.test", &cert{fromB, fromBKey}, false},
-		{"unknown CA", "a.test", &cert{fromX, fromXKey}, false},
-		{"no certificate, on", "a.test", nil, true},
-		{"optional, own CA", "b.test", &cert{fromB, fromBKey}, true},
-		{"optional, no certificate", "b.test", nil, true},
-		{"chain deeper than 1", "a.test", &cert{deep, deepKey}, false},
-		{"depth 2", "deep.test", &cert{deep, deepKey}, true},
+		{"own CA", "a.test", &cert{fromA, fromAKey}, true, ""},
+		{"other server's CA", "a.test", &cert{fromB, fromBKey}, false, ""},
+		{"unknown CA", "a.test", &cert{fromX, fromXKey}, false, ""},
+		{"no certificate, on", "a.test", nil, true, ""},
+		{"optional, own CA", "b.test", &cert{fromB, fromBKey}, true, ""},
+		{"optional, no certificate", "b.test", nil, true, ""},
+		{"two intermediates, depth 1", "a.test", &cert{deep, deepKey}, false, ""},
+		{"two intermediates, depth 2", "deep.test", &cert{deep, deepKey}, true, ""},
+		{"optional_no_ca, unknown CA", "noca.test", &cert{fromX, fromXKey}, true, noCA},
 	}
 	for _, tt := range tests {
 		cfg := &tls.Config{ServerName: tt.sni, RootCAs: srvCA.pool()}
@@ -73,7 +82,11 @@ http {
 		}
 		// The server's verdict on a TLS 1.3 client certificate arrives
 		// after the client's handshake; a request and its answer settle it.
-		resp, err := httpsClient(cfg).Get("https://" + lb + "/")
+		addr := tt.addr
+		if addr == "" {
+			addr = lb
+		}
+		resp, err := httpsClient(cfg).Get("https://" + addr + "/")
 		if err == nil {
 			io.ReadAll(resp.Body)
 			resp.Body.Close()

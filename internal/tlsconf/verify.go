@@ -93,8 +93,9 @@ func setClientAuth(cfg *tls.Config, sites []site, pick func(string) *site) {
 }
 
 // verifyClient checks a client chain against one server's CAs and
-// ssl_verify_depth (the number of CA certificates above the client's that
-// may be needed: 1 means signed directly by a listed CA).
+// ssl_verify_depth, which counts as OpenSSL does: the most intermediate
+// CAs between the client's certificate and the trust anchor (depth 1
+// allows leaf, one intermediate, anchor).
 func verifyClient(chain []*x509.Certificate, roots *x509.CertPool, depth int) error {
 	inter := x509.NewCertPool()
 	for _, c := range chain[1:] {
@@ -109,7 +110,7 @@ func verifyClient(chain []*x509.Certificate, roots *x509.CertPool, depth int) er
 		return fmt.Errorf("client certificate not accepted: %w", err)
 	}
 	for _, c := range chains {
-		if len(c)-1 <= depth {
+		if len(c) <= depth+2 {
 			return nil
 		}
 	}
