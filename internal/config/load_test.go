@@ -86,8 +86,6 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`1:17: no "ssl_certificate" is defined for the "listen ... ssl" directive: add ssl_certificate and ssl_certificate_key to this server`}},
 		{"unsupported", "http { server { root /var/www; } }",
 			[]string{`1:17: "root" is an nginx directive that bunsan does not support yet (bunsan is a load balancer and serves no files; proxy to a file server)`}},
-		{"stream", "stream { }",
-			[]string{`1:1: "stream" is an nginx directive that bunsan does not support yet (TCP/UDP load balancing is planned)`}},
 		{"listen port range", "http { server { listen 70000; } }",
 			[]string{`1:24: invalid port "70000" in listen: it must be 1 to 65535`}},
 		{"wildcard in middle", "http { server { server_name a.*.com; } }",

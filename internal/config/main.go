@@ -83,7 +83,6 @@ func handleEvents(l *loader, s *scope, d *conf.Directive) error {
 // unsupported names nginx directives that bunsan does not have yet, so
 // that they get a truthful message instead of "unknown directive".
 var unsupported = map[string]string{
-	"stream":                 "TCP/UDP load balancing is planned",
 	"root":                   "bunsan is a load balancer and serves no files; proxy to a file server",
 	"alias":                  "bunsan serves no files",
 	"index":                  "bunsan serves no files",

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -12,26 +13,33 @@ import (
 
 // upstreamScope is an upstream block being read: the spec it fills and
 // which method directive (if any) chose the method, to catch two.
+//
+// It also carries a stream block's scope (stream is set, spec nil): the
+// loader's scope type has one slot for module-owned state, and the
+// stream module's state is as much its own as an upstream's.
 type upstreamScope struct {
 	spec     *upstream.Spec
 	methodBy string
+	stream   *streamScope
 }
 
 func upstreamDirectives() []*directive {
-	u := CtxUpstream
+	// Rows that nginx's stream upstream module has too take both contexts;
+	// sticky and keepalive are HTTP only.
+	u := CtxUpstream | CtxStreamUpstream
 	return []*directive{
-		{name: "upstream", ctx: CtxHTTP, minArgs: 1, maxArgs: 1, block: true, repeat: true, handle: handleUpstream},
+		{name: "upstream", ctx: CtxHTTP | CtxStream, minArgs: 1, maxArgs: 1, block: true, repeat: true, handle: handleUpstream},
 		{name: "server", ctx: u, minArgs: 1, maxArgs: many, repeat: true, handle: handleUpstreamServer},
 		{name: "hash", ctx: u, minArgs: 1, maxArgs: 3, handle: handleHash},
 		{name: "ip_hash", ctx: u, handle: methodSetter(upstream.IPHash)},
 		{name: "least_conn", ctx: u, handle: methodSetter(upstream.LeastConn)},
 		{name: "random", ctx: u, maxArgs: 2, handle: handleRandom},
 		{name: "least_time", ctx: u, minArgs: 1, maxArgs: 2, handle: handleLeastTime},
-		{name: "sticky", ctx: u, minArgs: 1, maxArgs: many, handle: handleSticky},
-		{name: "keepalive", ctx: u, minArgs: 1, maxArgs: 1, handle: upstreamInt(func(s *upstream.Spec) *int { return &s.Keepalive })},
-		{name: "keepalive_requests", ctx: u, minArgs: 1, maxArgs: 1, handle: upstreamInt(func(s *upstream.Spec) *int { return &s.KeepaliveRequests })},
-		{name: "keepalive_time", ctx: u, minArgs: 1, maxArgs: 1, handle: upstreamDuration(func(s *upstream.Spec) *time.Duration { return &s.KeepaliveTime })},
-		{name: "keepalive_timeout", ctx: u, minArgs: 1, maxArgs: 1, handle: upstreamDuration(func(s *upstream.Spec) *time.Duration { return &s.KeepaliveTimeout })},
+		{name: "sticky", ctx: CtxUpstream, minArgs: 1, maxArgs: many, handle: handleSticky},
+		{name: "keepalive", ctx: CtxUpstream, minArgs: 1, maxArgs: 1, handle: upstreamInt(func(s *upstream.Spec) *int { return &s.Keepalive })},
+		{name: "keepalive_requests", ctx: CtxUpstream, minArgs: 1, maxArgs: 1, handle: upstreamInt(func(s *upstream.Spec) *int { return &s.KeepaliveRequests })},
+		{name: "keepalive_time", ctx: CtxUpstream, minArgs: 1, maxArgs: 1, handle: upstreamDuration(func(s *upstream.Spec) *time.Duration { return &s.KeepaliveTime })},
+		{name: "keepalive_timeout", ctx: CtxUpstream, minArgs: 1, maxArgs: 1, handle: upstreamDuration(func(s *upstream.Spec) *time.Duration { return &s.KeepaliveTimeout })},
 		{name: "zone", ctx: u, minArgs: 1, maxArgs: 2, handle: handleZone},
 	}
 }
@@ -41,17 +49,26 @@ func handleUpstream(l *loader, s *scope, d *conf.Directive) error {
 	if strings.Contains(name, "/") || strings.Contains(name, "://") {
 		return argError(d, 0, "invalid upstream name %q: name the group with a plain word (e.g. upstream backend { ... }) and use it as proxy_pass http://backend", name)
 	}
-	if prev := l.http.Upstream(name); prev != nil {
+	// http and stream upstreams are separate namespaces, as in nginx.
+	inner, find := CtxUpstream, l.http.Upstream
+	if s.ctx == CtxStream {
+		inner, find = CtxStreamUpstream, l.m.Stream.Upstream
+	}
+	if prev := find(name); prev != nil {
 		return argError(d, 0, "duplicate upstream %q: it is already defined at %s:%d", name, prev.File, prev.Line)
 	}
 	spec := &upstream.Spec{Name: name, File: d.Pos.File, Line: d.Pos.Line, Method: upstream.RoundRobin}
 	us := &upstreamScope{spec: spec}
 	before := len(l.errs)
-	l.block(&scope{ctx: CtxUpstream, ups: us}, d.Block)
+	l.block(&scope{ctx: inner, ups: us}, d.Block)
 	if len(spec.Servers) == 0 && len(l.errs) == before {
 		return fmt.Errorf("no servers are inside upstream %q: add at least one \"server HOST:PORT;\"", name)
 	}
-	l.http.Upstreams = append(l.http.Upstreams, spec)
+	if s.ctx == CtxStream {
+		l.m.Stream.Upstreams = append(l.m.Stream.Upstreams, spec)
+	} else {
+		l.http.Upstreams = append(l.http.Upstreams, spec)
+	}
 	return nil
 }
 
@@ -75,6 +92,10 @@ func handleUpstreamServer(l *loader, s *scope, d *conf.Directive) error {
 	}
 	if host == "" {
 		return argError(d, 0, "invalid address %q: the host is missing", addr)
+	}
+	if s.ctx == CtxStreamUpstream && !hasPort(addr) {
+		// nginx: "no port in upstream"; a stream has no default port.
+		return argError(d, 0, "no port in upstream server %q: a stream upstream server is HOST:PORT, e.g. server %s:5432;", addr, addr)
 	}
 	if strings.ContainsAny(host, "{}$") {
 		return argError(d, 0, "invalid address %q: write a real host and port, e.g. server 10.0.0.1:8080;", addr)
@@ -100,6 +121,12 @@ func handleUpstreamServer(l *loader, s *scope, d *conf.Directive) error {
 	}
 	spec.Servers = append(spec.Servers, sv)
 	return nil
+}
+
+// hasPort reports whether an address as written names a port.
+func hasPort(addr string) bool {
+	_, _, err := net.SplitHostPort(addr)
+	return err == nil
 }
 
 func joinHostPort(host, port string) string {
@@ -180,6 +207,9 @@ func handleHash(l *loader, s *scope, d *conf.Directive) error {
 	}
 	spec := s.ups.spec
 	spec.HashKey = d.Args[0]
+	if s.ctx == CtxStreamUpstream {
+		l.m.Stream.hashPos[spec.Name] = toPos(d.Pos)
+	}
 	for i, a := range d.Args[1:] {
 		switch {
 		case a == "consistent":
@@ -217,6 +247,11 @@ func handleRandom(l *loader, s *scope, d *conf.Directive) error {
 		case "least_conn":
 		case "least_time=header", "least_time=last_byte":
 			spec.TwoMethod, spec.LeastTimeMode = upstream.LeastTime, strings.TrimPrefix(a, "least_time=")
+		case "least_time=connect", "least_time=first_byte":
+			if s.ctx != CtxStreamUpstream {
+				return argError(d, 1, "invalid parameter %q: in http use least_time=header or least_time=last_byte", a)
+			}
+			spec.TwoMethod, spec.LeastTimeMode = upstream.LeastTime, strings.TrimPrefix(a, "least_time=")
 		default:
 			return argError(d, 1, "invalid parameter %q: after \"two\" use least_conn, least_time=header or least_time=last_byte", a)
 		}
@@ -229,9 +264,15 @@ func handleLeastTime(l *loader, s *scope, d *conf.Directive) error {
 		return err
 	}
 	spec := s.ups.spec
-	switch d.Args[0] {
-	case "header", "last_byte":
-		spec.LeastTimeMode = d.Args[0]
+	switch m := d.Args[0]; {
+	case s.ctx == CtxStreamUpstream && (m == "connect" || m == "first_byte" || m == "last_byte"):
+		// The upstream package scores "connect" and "first_byte" as
+		// "header"; the stream proxy reports the matching time.
+		spec.LeastTimeMode = m
+	case s.ctx == CtxStreamUpstream:
+		return argError(d, 0, "invalid parameter %q: write least_time connect|first_byte|last_byte [inflight]", m)
+	case m == "header" || m == "last_byte":
+		spec.LeastTimeMode = m
 	default:
 		return argError(d, 0, "invalid parameter %q: write least_time header|last_byte [inflight]", d.Args[0])
 	}

@@ -2,17 +2,168 @@ package process
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"sync"
+	"syscall"
 
 	"bunsan/internal/config"
+	"bunsan/internal/stream"
+	"bunsan/internal/upstream"
 )
+
+// streamState is a Server's stream (L4) side: the proxy with its live
+// state (its own upstream Store, since nginx keeps http and stream
+// upstream names apart) and the listening sockets by listen key.
+type streamState struct {
+	proxy     *stream.Proxy
+	listeners map[string]*streamListener
+}
+
+// streamListener is one stream socket and the loop serving it.
+type streamListener struct {
+	key  string
+	ln   net.Listener  // tcp
+	pc   *net.UDPConn  // udp
+	done chan struct{} // closed when the serve loop returns
+}
+
+func (l *streamListener) close() {
+	if l.ln != nil {
+		l.ln.Close()
+	} else {
+		l.pc.Close()
+	}
+}
+
+// streams holds each Server's stream side beside it: the Server type is
+// shared with the HTTP side, and the stream state needs no field there.
+var streams sync.Map // *Server → *streamState
+
+func (s *Server) streamState() *streamState {
+	if v, ok := streams.Load(s); ok {
+		return v.(*streamState)
+	}
+	st := &streamState{proxy: stream.New(s.log, upstream.NewStore(nil)), listeners: map[string]*streamListener{}}
+	v, _ := streams.LoadOrStore(s, st)
+	return v.(*streamState)
+}
 
 // applyStream starts, keeps or stops the stream (L4) listeners for m.
 // It is called with s.mu held, before the HTTP snapshot is swapped; an
 // error leaves everything as it was.
-func (s *Server) applyStream(m *config.Model) error { return nil }
+func (s *Server) applyStream(m *config.Model) error {
+	st := s.streamState()
+	snap, err := st.proxy.Build(m.Stream)
+	if err != nil {
+		return fmt.Errorf("stream: %w", err)
+	}
+	want := map[string]bool{}
+	opened := map[string]*streamListener{}
+	for _, l := range snap.Listens() {
+		want[l.Key] = true
+		if st.listeners[l.Key] != nil {
+			continue
+		}
+		sl, err := openStream(l)
+		if err != nil {
+			for _, o := range opened {
+				o.close()
+			}
+			return fmt.Errorf("bind() to %s (%s) failed: %w", l.Addr, l.Network, err)
+		}
+		opened[l.Key] = sl
+	}
+	st.proxy.Swap(snap)
+	for key, l := range st.listeners {
+		if !want[key] {
+			// Sessions on it go on with their snapshot; only accepting stops.
+			l.close()
+			delete(st.listeners, key)
+		}
+	}
+	for key, l := range opened {
+		st.listeners[key] = l
+		go s.serveStream(st.proxy, l)
+	}
+	return nil
+}
+
+func openStream(l stream.Listen) (*streamListener, error) {
+	sl := &streamListener{key: l.Key, done: make(chan struct{})}
+	if l.Network == "tcp" {
+		ln, err := listen(l.Addr, l.ReusePort)
+		if err != nil {
+			return nil, err
+		}
+		sl.ln = ln
+		return sl, nil
+	}
+	lc := net.ListenConfig{}
+	if l.ReusePort {
+		lc.Control = reusePortControl
+	}
+	pc, err := lc.ListenPacket(context.Background(), "udp", l.Addr)
+	if err != nil {
+		return nil, err
+	}
+	sl.pc = pc.(*net.UDPConn)
+	return sl, nil
+}
+
+func reusePortControl(network, address string, c syscall.RawConn) error {
+	var serr error
+	err := c.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, 0xf /* SO_REUSEPORT */, 1)
+	})
+	if err != nil {
+		return err
+	}
+	return serr
+}
+
+func (s *Server) serveStream(p *stream.Proxy, l *streamListener) {
+	defer close(l.done)
+	var err error
+	if l.ln != nil {
+		err = p.ServeTCP(l.ln, l.key)
+	} else {
+		err = p.ServeUDP(l.pc, l.key)
+	}
+	if err != nil {
+		s.log.Error("stream listener stopped", "listen", l.key, "error", err)
+	}
+}
+
+// closeListeners stops accepting on every stream socket and waits for
+// the serve loops to return.
+func (st *streamState) closeListeners() {
+	for key, l := range st.listeners {
+		l.close()
+		<-l.done
+		delete(st.listeners, key)
+	}
+}
 
 // shutdownStream stops the stream listeners and waits for sessions, up to ctx.
-func (s *Server) shutdownStream(ctx context.Context) error { return nil }
+func (s *Server) shutdownStream(ctx context.Context) error {
+	v, ok := streams.LoadAndDelete(s)
+	if !ok {
+		return nil
+	}
+	st := v.(*streamState)
+	st.closeListeners()
+	return st.proxy.Wait(ctx)
+}
 
 // closeStream stops the stream listeners at once.
-func (s *Server) closeStream() {}
+func (s *Server) closeStream() {
+	v, ok := streams.LoadAndDelete(s)
+	if !ok {
+		return
+	}
+	st := v.(*streamState)
+	st.closeListeners()
+	st.proxy.Close()
+	st.proxy.Wait(context.Background())
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// tcpBackend is a TCP server on loopback that writes "NAME\n" to every
+// connection, then echoes until EOF.
+func tcpBackend(t *testing.T, name string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				fmt.Fprintf(c, "%s\n", name)
+				io.Copy(c, c)
+			}()
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	return ln.Addr().String()
+}
+
+// tcpName connects to addr and returns the first line, "" if the
+// connection closed without one.
+func tcpName(t *testing.T, addr string) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	return strings.TrimSuffix(line, "\n")
+}
+
+// freeUDP finds a loopback UDP port nothing uses now.
+func freeUDP(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	return pc.LocalAddr().String()
+}
+
+func TestStreamTCPAndUDP(t *testing.T) {
+	a, b := tcpBackend(t, "a"), tcpBackend(t, "b")
+	dead := freePort(t)
+	echo, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echo.Close()
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			n, from, err := echo.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			echo.WriteTo(append([]byte("udp:"), buf[:n]...), from)
+		}
+	}()
+	lb, lbUDP, web := freePort(t), freeUDP(t), freePort(t)
+	dir := t.TempDir()
+	conf := func(servers string) string {
+		return fmt.Sprintf(`
+events {}
+http {
+    upstream app { server %s; }
+    server { listen %s; location / { return 200 "web"; } }
+}
+stream {
+    upstream app { %s }
+    server { listen %s; proxy_pass app; proxy_connect_timeout 2s; }
+    server { listen %s udp; proxy_pass %s; proxy_responses 1; }
+}`, a, web, servers, lb, lbUDP, echo.LocalAddr())
+	}
+	p := start(t, dir, conf(fmt.Sprintf("server %s max_fails=1 fail_timeout=1h; server %s; server %s;", dead, a, b)))
+	// The dead server is tried once, fails over, and is then skipped.
+	var got []string
+	for range 4 {
+		got = append(got, tcpName(t, lb))
+	}
+	if strings.Join(got, ",") != "a,b,a,b" {
+		t.Errorf("round-robin with a dead server: %v", got)
+	}
+	uc, err := net.Dial("udp", lbUDP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer uc.Close()
+	uc.SetDeadline(time.Now().Add(10 * time.Second))
+	uc.Write([]byte("ping"))
+	buf := make([]byte, 100)
+	if n, err := uc.Read(buf); err != nil || string(buf[:n]) != "udp:ping" {
+		t.Errorf("udp: %q %v", buf[:n], err)
+	}
+
+	// Reload with the same servers: the dead one stays failed (state is
+	// kept), so no connection tries it; reloading to another set works.
+	p.signal(t, syscall.SIGHUP)
+	os.WriteFile(filepath.Join(dir, "bunsan.conf"), []byte(conf(fmt.Sprintf("server %s;", b))), 0o644)
+	p.signal(t, syscall.SIGHUP)
+	deadline := time.Now().Add(20 * time.Second)
+	for tcpName(t, lb) != "b" || tcpName(t, lb) != "b" {
+		if time.Now().After(deadline) {
+			t.Fatalf("reload did not take effect:\n%s", p.stderrString())
+		}
+	}
+	p.signal(t, syscall.SIGQUIT)
+	p.wait(t)
+}
+
+func TestStreamCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "bad.conf")
+	os.WriteFile(file, []byte("stream {\n  server {\n    listen 12345;\n    proxy_pass backend;\n  }\n}\n"), 0o644)
+	out, err := exec.Command(binary, "-t", "-c", file).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), `bad.conf:4:5: no port in upstream "backend"`) {
+		t.Errorf("-t: %v\n%s", err, out)
+	}
+}

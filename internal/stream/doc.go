@@ -1,0 +1,20 @@
+// Package stream owns bunsan's L4 data path, nginx's stream module: TCP
+// and UDP proxying to upstream groups, the preread phase (PROXY protocol
+// from a front load balancer, the TLS ClientHello for ssl_preread),
+// access rules, connection limits, stream variables and maps, and the
+// stream access log.
+//
+// It chooses servers through the upstream package (the same groups and
+// methods as HTTP, in a Store of its own, since nginx keeps http and
+// stream upstream names apart) and terminates TLS with the tlsconf
+// package. It opens no listening sockets: the process package does, and
+// hands each accepted connection or packet socket to a Proxy.
+//
+// # Copying
+//
+// Bytes between two TCP connections move with (*net.TCPConn).ReadFrom
+// given the other *net.TCPConn (through an io.LimitedReader, which the
+// runtime unwraps), so Linux moves them with splice(2) and they never
+// enter user space. Nothing wraps the connections. Rate limits and TLS
+// termination need the bytes in hand and use a buffered loop instead.
+package stream

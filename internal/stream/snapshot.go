@@ -1,0 +1,156 @@
+package stream
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"sort"
+
+	"bunsan/internal/config"
+	"bunsan/internal/tlsconf"
+	"bunsan/internal/upstream"
+)
+
+// Snapshot is one configuration of the stream proxy, compiled: groups
+// built in the Store, templates and maps compiled, TLS loaded. It is
+// read-only once built; a reload builds another and swaps it in, and
+// sessions keep the snapshot they started with.
+type Snapshot struct {
+	binds   map[string]*binding
+	groups  map[string]*upstream.Group
+	hashKey map[string]*template // by group name
+	listens []Listen
+}
+
+// Listen is an address the snapshot wants a socket for.
+type Listen struct {
+	Key       string // "tcp ADDR" or "udp ADDR": what Serve* are given
+	Network   string // "tcp" or "udp"
+	Addr      string
+	ReusePort bool
+}
+
+// Listens lists the sockets the snapshot serves, sorted by key.
+func (s *Snapshot) Listens() []Listen { return s.listens }
+
+// binding is one listen directive with its server.
+type binding struct {
+	srv *server
+	ln  config.StreamListen
+}
+
+// server is one stream server block, compiled.
+type server struct {
+	cfg    config.StreamProxy
+	group  *upstream.Group // proxy_pass GROUP
+	addr   string          // proxy_pass HOST:PORT
+	pass   *template       // proxy_pass $variable
+	limits []limitRef
+	logs   []logRef
+	tls    *tls.Config
+	dialer net.Dialer
+}
+
+// ListenKey is the key of a listen directive, as Listen.Key.
+func ListenKey(ln config.StreamListen) string { return ln.Network() + " " + ln.Addr }
+
+// Build compiles st. It opens access log files (kept for the life of the
+// Proxy) and builds groups in the Proxy's Store; it opens no sockets.
+func (p *Proxy) Build(st *config.Stream) (*Snapshot, error) {
+	snap := &Snapshot{binds: map[string]*binding{}, groups: map[string]*upstream.Group{}, hashKey: map[string]*template{}}
+	if st == nil {
+		return snap, nil
+	}
+	maps, err := compileMaps(st)
+	if err != nil {
+		return nil, err
+	}
+	for _, spec := range st.Upstreams {
+		g, err := p.store.Build(*spec)
+		if err != nil {
+			return nil, err
+		}
+		snap.groups[spec.Name] = g
+		if spec.HashKey != "" {
+			if snap.hashKey[spec.Name], err = compile(spec.HashKey, maps); err != nil {
+				return nil, fmt.Errorf("upstream %q: hash: %w", spec.Name, err)
+			}
+		}
+	}
+	for _, cs := range st.Servers {
+		srv, err := p.buildServer(st, cs, snap, maps)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", cs.Pos.File, cs.Pos.Line, err)
+		}
+		for _, ln := range cs.Listens {
+			key := ListenKey(ln)
+			snap.binds[key] = &binding{srv: srv, ln: ln}
+			snap.listens = append(snap.listens, Listen{Key: key, Network: ln.Network(), Addr: ln.Addr, ReusePort: ln.ReusePort})
+		}
+	}
+	sort.Slice(snap.listens, func(i, j int) bool { return snap.listens[i].Key < snap.listens[j].Key })
+	return snap, nil
+}
+
+func (p *Proxy) buildServer(st *config.Stream, cs *config.StreamServer, snap *Snapshot, maps map[string]*mapVar) (*server, error) {
+	srv := &server{cfg: cs.Proxy}
+	pp := cs.Proxy.Pass
+	switch {
+	case pp.Var:
+		t, err := compile(pp.Raw, maps)
+		if err != nil {
+			return nil, fmt.Errorf("proxy_pass: %w", err)
+		}
+		srv.pass = t
+	case pp.Group != "":
+		srv.group = snap.groups[pp.Group]
+	default:
+		srv.addr = pp.Addr
+	}
+	if b := cs.Proxy.Bind; b != "" {
+		host, port, err := net.SplitHostPort(b)
+		if err != nil {
+			host, port = b, "0"
+		}
+		a, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(host, port))
+		if err != nil {
+			return nil, fmt.Errorf("proxy_bind: %w", err)
+		}
+		srv.dialer.LocalAddr = a
+	}
+	for _, lc := range cs.Proxy.LimitConn {
+		z := st.Zones[lc.Zone]
+		key, err := compile(z.Key, maps)
+		if err != nil {
+			return nil, fmt.Errorf("limit_conn_zone %s: %w", z.Name, err)
+		}
+		srv.limits = append(srv.limits, limitRef{zone: p.zones.get(z.Name, z.Size), key: key, max: lc.Max})
+	}
+	if !cs.Proxy.AccessLogOff {
+		for _, al := range cs.Proxy.AccessLogs {
+			t, err := compile(st.LogFormats[al.Format], maps)
+			if err != nil {
+				return nil, fmt.Errorf("log_format %s: %w", al.Format, err)
+			}
+			f, err := p.logs.open(al.Path)
+			if err != nil {
+				return nil, fmt.Errorf("access_log: %w", err)
+			}
+			srv.logs = append(srv.logs, logRef{file: f, tmpl: t})
+		}
+	}
+	for _, ln := range cs.Listens {
+		if ln.SSL {
+			cfg, warnings, err := tlsconf.ServerConfig(cs.Proxy.SSL.Certificates, cs.Proxy.SSL.Protocols, false)
+			if err != nil {
+				return nil, err
+			}
+			for _, w := range warnings {
+				p.log.Warn(w)
+			}
+			srv.tls = cfg
+			break
+		}
+	}
+	return srv, nil
+}

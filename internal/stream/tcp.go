@@ -1,0 +1,290 @@
+package stream
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"os"
+	"time"
+
+	"bunsan/internal/upstream"
+)
+
+// tlsHandshakeTimeout is nginx's ssl_handshake_timeout default.
+const tlsHandshakeTimeout = 60 * time.Second
+
+// maxProxyHeader bounds a PROXY header read from a client (a v2 header
+// with TLVs can be long; nginx reads at most 4 KiB of them too).
+const maxProxyHeader = 4096
+
+// serveTCP runs one TCP session: preread, access, limits, connect with
+// failover, copy, log. Each stage is its own function.
+func (p *Proxy) serveTCP(c *net.TCPConn, key string) {
+	snap := p.current.Load()
+	b := snap.binds[key]
+	if b == nil {
+		c.Close()
+		return
+	}
+	srv := b.srv
+	p.track(c)
+	defer p.untrack(c)
+	defer c.Close()
+	s := p.newSession("TCP", addrPort(c.RemoteAddr()), addrPort(c.LocalAddr()))
+	defer writeLogs(s, srv.logs)
+
+	var pre []byte // bytes read from the client ahead of the copy
+	if b.ln.ProxyProtocol {
+		var err error
+		if pre, err = p.readProxyHeader(c, s, srv); err != nil {
+			p.log.Info("stream: broken PROXY header", "client", s.peer, "error", err)
+			s.status = statusBadRequest
+			return
+		}
+	}
+	if !allowed(srv.cfg.Access, s.remote.Addr()) {
+		s.status = statusForbidden
+		return
+	}
+	release, ok := acquireLimits(s, srv.limits)
+	if !ok {
+		p.log.Info("stream: limiting connections", "client", s.remote)
+		s.status = statusUnavailable
+		return
+	}
+	defer release()
+
+	var front conn = c
+	if b.ln.SSL {
+		tc := tls.Server(withPrefix(c, pre), srv.tls)
+		pre = nil
+		tc.SetDeadline(p.now().Add(tlsHandshakeTimeout))
+		if err := tc.Handshake(); err != nil {
+			s.status = statusBadRequest
+			return
+		}
+		tc.SetDeadline(time.Time{})
+		st := tc.ConnectionState()
+		s.tlsServerName, s.tlsProtocol = st.ServerName, versionName(st.Version)
+		front = tc
+	}
+	if srv.cfg.SSLPreread {
+		pre = p.prereadHello(front, s, srv, pre)
+	}
+
+	up, g, peer := p.connect(s, srv, snap)
+	if up == nil {
+		s.status = statusBadGateway
+		return
+	}
+	p.track(up)
+	defer p.untrack(up)
+	defer up.Close()
+	started := p.now()
+	ok = p.sendPreamble(up, s, srv, pre)
+	if ok {
+		p.pipe(s, srv, front, up)
+	}
+	s.upSession = p.now().Sub(started)
+	if g != nil {
+		g.Done(peer, upstream.Outcome{
+			Result:       upstream.Success,
+			ConnectTime:  s.upConnect,
+			HeaderTime:   s.upConnect,
+			ResponseTime: s.upConnect + s.upSession,
+		})
+	}
+}
+
+// readProxyHeader reads a PROXY header from the client within
+// preread_timeout and returns the bytes that followed it in the same
+// reads, which belong to the client's stream.
+func (p *Proxy) readProxyHeader(c *net.TCPConn, s *session, srv *server) ([]byte, error) {
+	c.SetReadDeadline(p.now().Add(srv.cfg.PrereadTimeout))
+	defer c.SetReadDeadline(time.Time{})
+	buf := make([]byte, 0, 512)
+	for {
+		if len(buf) == cap(buf) {
+			if cap(buf) >= maxProxyHeader {
+				return nil, errBadProxy
+			}
+			buf = append(buf, make([]byte, cap(buf))...)[:len(buf)]
+		}
+		n, err := c.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		h, size, perr := parseProxy(buf)
+		if perr == nil {
+			s.applyProxyHeader(h, srv.cfg.RealIPFrom)
+			return buf[size:], nil
+		}
+		if perr != errIncomplete {
+			return nil, perr
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// prereadHello reads the client's ClientHello (up to
+// preread_buffer_size, within preread_timeout) so that
+// $ssl_preread_server_name can choose the backend. The bytes are kept
+// and sent to the backend first. Anything that is not TLS passes with
+// the variables empty.
+func (p *Proxy) prereadHello(front conn, s *session, srv *server, pre []byte) []byte {
+	limit := int(srv.cfg.PrereadBufferSize)
+	buf := append(make([]byte, 0, limit), pre...)
+	front.SetReadDeadline(p.now().Add(srv.cfg.PrereadTimeout))
+	defer front.SetReadDeadline(time.Time{})
+	for {
+		h, err := parseClientHello(buf)
+		if err == nil {
+			s.hello = h
+			return buf
+		}
+		if err != errIncomplete || len(buf) >= limit {
+			return buf
+		}
+		n, rerr := front.Read(buf[len(buf):limit])
+		buf = buf[:len(buf)+n]
+		if rerr != nil && n == 0 {
+			return buf
+		}
+	}
+}
+
+// connect reaches a backend: the group's servers in the method's order,
+// moving on after a connect error or timeout while proxy_next_upstream,
+// _tries and _timeout allow. It returns nil when none could be reached.
+func (p *Proxy) connect(s *session, srv *server, snap *Snapshot) (*net.TCPConn, *upstream.Group, *upstream.Peer) {
+	g, addr := srv.group, srv.addr
+	if srv.pass != nil {
+		name := string(srv.pass.eval(s, nil))
+		if g = snap.groups[name]; g == nil {
+			if _, _, err := net.SplitHostPort(name); err != nil {
+				p.log.Error("stream: proxy_pass names no upstream and no HOST:PORT", "value", name, "client", s.remote)
+				return nil, nil, nil
+			}
+			addr = name
+		}
+	}
+	if g == nil {
+		s.upstreams = append(s.upstreams, addr)
+		c, _, err := p.dial(srv, addr)
+		if err != nil {
+			p.log.Error("stream: connect failed", "upstream", addr, "error", err)
+			return nil, nil, nil
+		}
+		return c, nil, nil
+	}
+	var key []byte
+	if t := snap.hashKey[g.Name()]; t != nil {
+		key = t.eval(s, nil)
+	}
+	tries := g.Tries()
+	if n := srv.cfg.NextTries; n > 0 && n < tries {
+		tries = n
+	}
+	req := upstream.PickRequest{ClientAddr: s.remote.Addr().Unmap(), HashKey: key, Tried: &s.tried}
+	start := p.now()
+	for attempt := 1; ; attempt++ {
+		peer, err := g.Pick(&req)
+		if err != nil {
+			p.log.Error("stream: no live upstreams", "upstream", g.Name(), "client", s.remote)
+			return nil, nil, nil
+		}
+		s.upstreams = append(s.upstreams, peer.Addr())
+		c, took, err := p.dial(srv, peer.Addr())
+		if err == nil {
+			s.upConnect = took
+			return c, g, peer
+		}
+		res := upstream.ConnectError
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+			res = upstream.Timeout
+		}
+		g.Done(peer, upstream.Outcome{Result: res})
+		p.log.Error("stream: connect failed", "upstream", peer.Addr(), "error", err)
+		nt := srv.cfg.NextTimeout
+		if !srv.cfg.NextUpstream || attempt >= tries || (nt > 0 && p.now().Sub(start) >= nt) {
+			return nil, nil, nil
+		}
+	}
+}
+
+// dial connects to addr within proxy_connect_timeout.
+func (p *Proxy) dial(srv *server, addr string) (*net.TCPConn, time.Duration, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), srv.cfg.ConnectTimeout)
+	defer cancel()
+	t0 := p.now()
+	c, err := srv.dialer.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, 0, err
+	}
+	return c.(*net.TCPConn), p.now().Sub(t0), nil
+}
+
+// sendPreamble writes what goes to the backend before the client's
+// bytes: the PROXY v1 line (proxy_protocol on) and the bytes already
+// read from the client.
+func (p *Proxy) sendPreamble(up *net.TCPConn, s *session, srv *server, pre []byte) bool {
+	var out []byte
+	if srv.cfg.ProxyProtocol {
+		out = appendProxyV1(make([]byte, 0, 64+len(pre)), s.remote, s.local)
+	}
+	out = append(out, pre...)
+	if len(out) == 0 {
+		return true
+	}
+	if _, err := up.Write(out); err != nil {
+		return false
+	}
+	s.bytesReceived += int64(len(pre))
+	return true
+}
+
+// pipe copies between client and backend until the session ends.
+func (p *Proxy) pipe(s *session, srv *server, front conn, up *net.TCPConn) {
+	d := &duplex{timeout: srv.cfg.Timeout, halfClose: srv.cfg.HalfClose, clock: p.now}
+	d.closeAll = func() { front.Close(); up.Close() }
+	upDir := &direction{d: d, i: 0, dst: up, src: front}
+	downDir := &direction{d: d, i: 1, dst: front, src: up}
+	if r := srv.cfg.UploadRate; r > 0 {
+		upDir.limiter = newLimiter(r, p.rateNow, p.rateSleep)
+	}
+	if r := srv.cfg.DownloadRate; r > 0 {
+		downDir.limiter = newLimiter(r, p.rateNow, p.rateSleep)
+	}
+	for _, dr := range []*direction{upDir, downDir} {
+		if !dr.splices() {
+			dr.buf = make([]byte, max(srv.cfg.BufferSize, 512))
+		}
+	}
+	d.run(upDir, downDir)
+	s.bytesReceived += upDir.n
+	s.bytesSent += downDir.n
+}
+
+// prefixConn replays bytes already read before reading the connection,
+// for a TLS handshake that follows a PROXY header in the same read.
+type prefixConn struct {
+	*net.TCPConn
+	pre []byte
+}
+
+func withPrefix(c *net.TCPConn, pre []byte) conn {
+	if len(pre) == 0 {
+		return c
+	}
+	return &prefixConn{TCPConn: c, pre: pre}
+}
+
+func (c *prefixConn) Read(b []byte) (int, error) {
+	if len(c.pre) > 0 {
+		n := copy(b, c.pre)
+		c.pre = c.pre[n:]
+		return n, nil
+	}
+	return c.TCPConn.Read(b)
+}
