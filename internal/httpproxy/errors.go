@@ -5,10 +5,22 @@ import (
 	"strconv"
 )
 
-// writeError answers with nginx's error page shape, so that clients and
-// monitors that look at the body see what they saw with nginx.
+// nginxText is the wording of nginx's own error pages where it differs
+// from Go's status text; clients and monitors that match on the page
+// see what they saw with nginx.
+var nginxText = map[int]string{
+	301: "Moved Permanently", 302: "Found", 401: "Authorization Required", 405: "Not Allowed",
+	408: "Request Time-out", 413: "Request Entity Too Large", 414: "Request-URI Too Large",
+	416: "Requested Range Not Satisfiable", 503: "Service Temporarily Unavailable", 504: "Gateway Time-out",
+}
+
+// writeError answers with nginx's error page shape.
 func writeError(w http.ResponseWriter, code int) {
-	text := strconv.Itoa(code) + " " + http.StatusText(code)
+	reason, ok := nginxText[code]
+	if !ok {
+		reason = http.StatusText(code)
+	}
+	text := strconv.Itoa(code) + " " + reason
 	body := "<html>\r\n<head><title>" + text + "</title></head>\r\n<body>\r\n<center><h1>" + text +
 		"</h1></center>\r\n<hr><center>bunsan</center>\r\n</body>\r\n</html>\r\n"
 	h := w.Header()

@@ -38,6 +38,13 @@ type seenRequest struct {
 
 func newBackend(t *testing.T, name string, h http.HandlerFunc) *testBackend {
 	t.Helper()
+	return newBackendWith(t, name, h, nil)
+}
+
+// newBackendWith is newBackend with a chance to adjust the server before
+// it starts serving.
+func newBackendWith(t *testing.T, name string, h http.HandlerFunc, setup func(*http.Server)) *testBackend {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +52,7 @@ func newBackend(t *testing.T, name string, h http.HandlerFunc) *testBackend {
 	b := &testBackend{name: name, addr: ln.Addr().String()}
 	b.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(strings.NewReader(string(body)))
 		b.mu.Lock()
 		b.reqs = append(b.reqs, seenRequest{r.Method, r.RequestURI, r.Host, r.Header.Clone(), string(body)})
 		b.mu.Unlock()
@@ -56,6 +64,9 @@ func newBackend(t *testing.T, name string, h http.HandlerFunc) *testBackend {
 		w.Header().Set("X-Backend", name)
 		fmt.Fprintf(w, "%s %s", name, r.RequestURI)
 	})}
+	if setup != nil {
+		setup(b.srv)
+	}
 	go b.srv.Serve(ln)
 	t.Cleanup(func() { b.srv.Close() })
 	return b

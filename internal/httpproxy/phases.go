@@ -3,6 +3,7 @@ package httpproxy
 import (
 	"net/http"
 	"net/netip"
+	"regexp"
 	"strings"
 
 	"bunsan/internal/config"
@@ -52,6 +53,7 @@ func (s *Snapshot) buildVars(h *config.HTTP) error {
 		}
 		walk(srv.Locations)
 	}
+	s.declareCaptures(h)
 	for _, m := range h.Maps {
 		s.vars.maps[m.Var] = &mapVar{slot: s.vars.slot(m.Var)}
 		delete(s.vars.slots, m.Var) // reached through maps, computed lazily
@@ -216,7 +218,7 @@ func (c *reqCtx) errorPage(loc *location, code int) {
 	c.uri = path
 	target, caps := c.srv.locs.match(path)
 	if caps != nil {
-		c.caps = caps
+		c.caps, c.capRe = caps, target.re
 	}
 	if !ep.targetStatus {
 		c.w.force = status
@@ -283,4 +285,37 @@ func (ri *realIP) apply(r *http.Request) {
 		return
 	}
 	r.RemoteAddr = netip.AddrPortFrom(a, ap.Port()).String()
+}
+
+// declareCaptures makes the named groups of server_name and location
+// regexes variables, as nginx does ($name for (?P<name>...)).
+func (s *Snapshot) declareCaptures(h *config.HTTP) {
+	add := func(pat string) {
+		re, err := regexp.Compile(pat)
+		if err != nil {
+			return // reported where the regex is compiled for matching
+		}
+		for _, n := range re.SubexpNames() {
+			if n != "" {
+				s.vars.captures[n] = true
+			}
+		}
+	}
+	var walk func(locs []*config.Location)
+	walk = func(locs []*config.Location) {
+		for _, l := range locs {
+			if l.Modifier == config.LocRegex || l.Modifier == config.LocRegexCI {
+				add(l.Path)
+			}
+			walk(l.Locations)
+		}
+	}
+	for _, srv := range h.Servers {
+		for _, n := range srv.Names {
+			if strings.HasPrefix(n, "~") {
+				add(n[1:])
+			}
+		}
+		walk(srv.Locations)
+	}
 }

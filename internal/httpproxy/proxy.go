@@ -133,8 +133,15 @@ func (h *proxyHandler) serve(c *reqCtx, loc *location) {
 	if h.cfg.NextTimeout > 0 {
 		deadline = c.start.Add(h.cfg.NextTimeout)
 	}
+	lastStatus := 0
 	for attempt := 1; ; attempt++ {
 		peer, addr, err := h.pick(c, &pick, attempt)
+		if err != nil && lastStatus != 0 {
+			// Every server that could be tried was: answer as the last
+			// failure did (504 after a timeout), as nginx does.
+			c.errorPage(loc, lastStatus)
+			return
+		}
 		if err != nil {
 			h.log.Error("no live upstreams while connecting to upstream", "upstream", h.proxyHost, "request", r.Method+" "+r.RequestURI, "client", remoteHost(r), "server", serverName(c))
 			c.attempts = append(c.attempts, attempt_(h.proxyHost))
@@ -176,13 +183,13 @@ func (h *proxyHandler) serve(c *reqCtx, loc *location) {
 			h.log.Info("client closed connection while waiting for upstream", "upstream", addr, "request", r.Method+" "+r.RequestURI, "client", remoteHost(r))
 			return
 		}
-		h.log.Error(upstreamErrText(res)+" while reading response header from upstream", "error", err, "upstream", "http://"+addr+out.URL.Path, "request", r.Method+" "+r.RequestURI, "client", remoteHost(r), "server", serverName(c))
+		h.log.Error(upstreamErrText(res)+" while reading response header from upstream", "error", err, "upstream", "http://"+addr+out.URL.Opaque, "request", r.Method+" "+r.RequestURI, "client", remoteHost(r), "server", serverName(c))
+		lastStatus = http.StatusBadGateway
+		if res == upstream.Timeout {
+			lastStatus = http.StatusGatewayTimeout
+		}
 		if !h.retryOn(res) || !h.canRetry(r, body, res, attempt, deadline) {
-			if res == upstream.Timeout {
-				c.errorPage(loc, http.StatusGatewayTimeout)
-			} else {
-				c.errorPage(loc, http.StatusBadGateway)
-			}
+			c.errorPage(loc, lastStatus)
 			return
 		}
 	}
@@ -290,7 +297,9 @@ func (h *proxyHandler) canRetry(r *http.Request, body *reqBody, res upstream.Res
 		h.cfg.NextTries > 0 && attempt >= h.cfg.NextTries,
 		!deadline.IsZero() && time.Now().After(deadline):
 		return false
-	case h.group != nil && attempt >= h.group.Tries():
+	case h.group == nil:
+		return false // one fixed server
+	case attempt >= h.group.Tries():
 		return false // every server had its turn, as nginx's peer.tries
 	case !body.replayable() && body.touched():
 		// A streamed body (proxy_request_buffering off) is gone once read.

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"regexp"
 	"sync"
 	"time"
 )
@@ -24,7 +25,8 @@ type reqCtx struct {
 	uri string
 	// caps are the captures of the last regex that matched (server_name,
 	// then location, as nginx keeps the most recent); caps[0] is the match.
-	caps []string
+	caps  []string
+	capRe *regexp.Regexp // the regex caps came from, for named captures
 	// proxyHost is $proxy_host of the location's proxy_pass.
 	proxyHost string
 	attempts  []attempt
@@ -72,7 +74,7 @@ func newReqCtx(w http.ResponseWriter, r *http.Request, nvars int) *reqCtx {
 }
 
 func (c *reqCtx) release() {
-	c.r, c.srv, c.caps, c.conn = nil, nil, nil, nil
+	c.r, c.srv, c.caps, c.capRe, c.conn = nil, nil, nil, nil, nil
 	c.uri, c.proxyHost, c.upHeader = "", "", nil
 	c.attempts = c.attempts[:0]
 	c.idOK, c.inErrorPage, c.s = false, false, nil

@@ -171,8 +171,8 @@ func (s *Snapshot) serve(addr string, w http.ResponseWriter, r *http.Request) {
 		writeError(c.w, http.StatusNotFound)
 		return
 	}
-	vs, caps := v.find(hostOnly(r.Host))
-	c.srv, c.caps = vs, caps
+	vs, caps, re := v.find(hostOnly(r.Host))
+	c.srv, c.caps, c.capRe = vs, caps, re
 	if vs.realIP != nil {
 		vs.realIP.apply(r)
 	}
@@ -187,7 +187,7 @@ func (s *Snapshot) serve(addr string, w http.ResponseWriter, r *http.Request) {
 	runSets(c, vs.sets)
 	loc, locCaps := vs.locs.match(uri)
 	if locCaps != nil {
-		c.caps = locCaps
+		c.caps, c.capRe = locCaps, loc.re
 	}
 	s.run(c, loc)
 	s.logs.write(c, loc)

@@ -95,12 +95,13 @@ func (e *expr) String(c *reqCtx) string {
 // ones plus those that set and map define. Names defined by set get a
 // slot in reqCtx.vals; map variables are computed on first use.
 type varScope struct {
-	slots map[string]int
-	maps  map[string]*mapVar
+	slots    map[string]int
+	maps     map[string]*mapVar
+	captures map[string]bool // named regex groups
 }
 
 func newVarScope() *varScope {
-	return &varScope{slots: map[string]int{}, maps: map[string]*mapVar{}}
+	return &varScope{slots: map[string]int{}, maps: map[string]*mapVar{}, captures: map[string]bool{}}
 }
 
 // slot returns the slot of a user variable, making one if needed.
@@ -126,6 +127,16 @@ func (sc *varScope) lookup(name string) (getter, error) {
 				return dst
 			}, nil
 		}
+	}
+	if sc != nil && sc.captures[name] {
+		return func(c *reqCtx, dst []byte) []byte {
+			if c.capRe != nil {
+				if i := c.capRe.SubexpIndex(name); i > 0 && i < len(c.caps) {
+					dst = append(dst, c.caps[i]...)
+				}
+			}
+			return dst
+		}, nil
 	}
 	if n, err := strconv.Atoi(name); err == nil && n >= 0 && n <= 9 {
 		return func(c *reqCtx, dst []byte) []byte {

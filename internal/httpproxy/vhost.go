@@ -71,9 +71,9 @@ func (v *vhosts) setExact(n string, srv *vserver) {
 
 // find returns the server for host and, when a server_name regex chose
 // it, the regex's captures ($1… and named groups).
-func (v *vhosts) find(host string) (*vserver, []string) {
+func (v *vhosts) find(host string) (*vserver, []string, *regexp.Regexp) {
 	if s, ok := v.exact[host]; ok {
-		return s, nil
+		return s, nil, nil
 	}
 	var best *vserver
 	bestLen := 0
@@ -83,7 +83,7 @@ func (v *vhosts) find(host string) (*vserver, []string) {
 		}
 	}
 	if best != nil {
-		return best, nil
+		return best, nil, nil
 	}
 	for _, w := range v.suffixes {
 		if strings.HasPrefix(host, w.part) && len(w.part) > bestLen {
@@ -91,12 +91,12 @@ func (v *vhosts) find(host string) (*vserver, []string) {
 		}
 	}
 	if best != nil {
-		return best, nil
+		return best, nil, nil
 	}
 	for _, r := range v.regexes {
 		if caps := r.re.FindStringSubmatch(host); caps != nil {
-			return r.srv, caps
+			return r.srv, caps, r.re
 		}
 	}
-	return v.def, nil
+	return v.def, nil, nil
 }
