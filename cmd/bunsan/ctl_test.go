@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -189,5 +193,112 @@ func TestParseCtl(t *testing.T) {
 		if _, err := parseCtl(bad); err == nil {
 			t.Errorf("parseCtl(%q): no error", bad)
 		}
+	}
+}
+
+// runScript runs one of the examples/ scripts with the real binary as
+// its bunsan, against srv's API.
+func runScript(t *testing.T, srv *httptest.Server, env []string, script string, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command("sh", append([]string{filepath.Join("..", "..", "examples", script)}, args...)...)
+	cmd.Env = append(os.Environ(), append([]string{"BUNSAN=" + binary, "BUNSAN_API=" + srv.URL + "/api", "HEALTH_TRIES=1"}, env...)...)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, string(out)
+}
+
+func upstreamConf(servers ...string) string {
+	var b strings.Builder
+	b.WriteString("http {\n    upstream app {\n")
+	for _, s := range servers {
+		b.WriteString("        server " + s + ";\n")
+	}
+	b.WriteString("    }\n    server { listen 8080; location /api { api write=on; } }\n}\n")
+	return b.String()
+}
+
+func confAddrs(g *upstream.Group) []string {
+	var out []string
+	for _, c := range g.ServerConfs() {
+		s := c.Addr + " w" + strconv.Itoa(c.Weight)
+		if c.Drain {
+			s += " drain"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func TestRollingDeployScript(t *testing.T) {
+	b1, b2 := backend(t, "b1"), backend(t, "b2")
+	srv, groups := apiServer(t, upstreamConf(b1, b2))
+	log := filepath.Join(t.TempDir(), "deploy.log")
+	// The deploy step records what the API shows at that moment.
+	deploy := `echo "deploy $1" >> ` + log + ` && "$BUNSAN" ctl -api "$BUNSAN_API" servers app >> ` + log
+	code, out := runScript(t, srv, []string{"DEPLOY_CMD=" + deploy}, "rolling-deploy.sh", "app", b1, b2)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if got, want := confAddrs(groups["app"]), []string{b1 + " w1", b2 + " w1"}; !slices.Equal(got, want) {
+		t.Fatalf("after the deploy %v, want %v", got, want)
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each server was draining (and only it) while it was deployed.
+	sections := strings.Split(string(b), "deploy ")[1:]
+	if len(sections) != 2 {
+		t.Fatalf("deploy log:\n%s", b)
+	}
+	for i, s := range []string{b1, b2} {
+		sec := sections[i]
+		if !strings.HasPrefix(sec, s) || strings.Count(sec, "draining") != 1 || !regexp.MustCompile(regexp.QuoteMeta(s)+`\s+1\s+draining`).MatchString(sec) {
+			t.Errorf("deploy of %s saw:\n%s", s, sec)
+		}
+	}
+}
+
+func TestRollingDeployStopsOnUnhealthy(t *testing.T) {
+	dead, b2 := freePort(t), backend(t, "b2")
+	srv, groups := apiServer(t, upstreamConf(dead, b2))
+	code, out := runScript(t, srv, []string{"DEPLOY_CMD=true"}, "rolling-deploy.sh", "app", dead, b2)
+	if code != 1 || !strings.Contains(out, "is not healthy after the deploy; it stays drained") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if got, want := confAddrs(groups["app"]), []string{dead + " w1 drain", b2 + " w1"}; !slices.Equal(got, want) {
+		t.Fatalf("after the failed deploy %v, want %v", got, want)
+	}
+}
+
+func TestBlueGreenScript(t *testing.T) {
+	blue1, blue2 := backend(t, "blue1"), backend(t, "blue2")
+	green1, green2 := backend(t, "green1"), backend(t, "green2")
+	tests := []struct {
+		name string
+		env  []string
+		code int
+		want []string
+	}{
+		{"switch", []string{"STEPS=1 3", "STEP_CMD=true"}, 0, []string{green1 + " w3", green2 + " w3"}},
+		{"keep blue drained", []string{"STEPS=2", "KEEP_BLUE=1"}, 0, []string{blue1 + " w1 drain", blue2 + " w1 drain", green1 + " w2", green2 + " w2"}},
+		{"failed step check", []string{"STEPS=1 3", "STEP_CMD=false"}, 1, []string{blue1 + " w1", blue2 + " w1", green1 + " w1", green2 + " w1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, groups := apiServer(t, upstreamConf(blue1, blue2))
+			code, out := runScript(t, srv, tt.env, "blue-green.sh", "app", blue1+" "+blue2, green1+" "+green2)
+			if code != tt.code {
+				t.Fatalf("exit %d\n%s", code, out)
+			}
+			if got := confAddrs(groups["app"]); !slices.Equal(got, tt.want) {
+				t.Fatalf("servers %v, want %v\n%s", got, tt.want, out)
+			}
+		})
 	}
 }
