@@ -167,3 +167,20 @@ func (c *HealthCheck) CheckAddr(addr string) string {
 	}
 	return net.JoinHostPort(host, fmt.Sprint(c.Port))
 }
+
+// ZoneName is the name a server block's figures go under: its
+// status_zone, else its first server_name, else its first listen address.
+func (h *Health) ZoneName(srv *Server) string {
+	if z := h.Zone(srv); z != "" {
+		return z
+	}
+	for _, n := range srv.Names {
+		if n != "" && n != "_" {
+			return n
+		}
+	}
+	if len(srv.Listens) > 0 {
+		return srv.Listens[0].Addr
+	}
+	return "_"
+}

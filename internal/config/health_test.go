@@ -153,6 +153,9 @@ server { listen 8081; stub_status; }
 	if h.Zone(s0) != "front" || h.Zone(s1) != "" {
 		t.Errorf("zones %q %q", h.Zone(s0), h.Zone(s1))
 	}
+	if h.ZoneName(s0) != "front" || h.ZoneName(s1) != ":8081" {
+		t.Errorf("zone names %q %q", h.ZoneName(s0), h.ZoneName(s1))
+	}
 }
 
 func TestUnescapeHex(t *testing.T) {

@@ -76,6 +76,8 @@ type Checker struct {
 	// groups is the last group seen for each checked group name, to make
 	// servers healthy again when their group loses its checks.
 	groups map[peerKey]*upstream.Group
+	// rounds are the loops running now.
+	rounds []*round
 }
 
 type peerKey struct {
@@ -149,6 +151,7 @@ func (c *Checker) Start(targets []Target) {
 			}
 		}
 	}
+	c.rounds = rounds
 	for _, r := range rounds {
 		c.groups[groupKey(peerKey{stream: r.check.Stream, group: r.group.Name()})] = r.group
 		c.wg.Add(1)
@@ -217,4 +220,21 @@ func (c *Checker) verdict(k peerKey, p *upstream.Peer) {
 		ok = ok && s.healthy()
 	}
 	p.SetHealthy(ok)
+}
+
+// Sync takes in servers added to a group since Start (through the API):
+// under a mandatory check they are marked unhealthy at once, before they
+// can take a request, instead of at the check's next round. The API calls
+// it after adding a server; without it the round still finds the server
+// within one interval.
+func (c *Checker) Sync(stream bool, group string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range c.rounds {
+		if r.check.Stream == stream && r.group.Name() == group {
+			for _, p := range r.group.Peers() {
+				r.state(p, false)
+			}
+		}
+	}
 }

@@ -171,3 +171,15 @@ func (m *Metrics) prune(live map[peerID]bool) {
 }
 
 var pid = os.Getpid()
+
+// EndpointHandler is the handler of a location's status endpoint, by the
+// kind config.Health.Endpoint names ("stub_status", "prometheus"), or nil.
+func (m *Metrics) EndpointHandler(kind string) http.Handler {
+	switch kind {
+	case "stub_status":
+		return m.StubStatus()
+	case "prometheus":
+		return m.Handler()
+	}
+	return nil
+}

@@ -262,3 +262,15 @@ func TestHotPathAllocs(t *testing.T) {
 		t.Errorf("%v allocations per request", n)
 	}
 }
+
+func TestEndpointHandler(t *testing.T) {
+	m := New(Options{})
+	for _, kind := range []string{"stub_status", "prometheus"} {
+		if m.EndpointHandler(kind) == nil {
+			t.Errorf("no handler for %s", kind)
+		}
+	}
+	if m.EndpointHandler("") != nil {
+		t.Error("a handler for no endpoint")
+	}
+}
