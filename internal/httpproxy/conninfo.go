@@ -12,6 +12,9 @@ import (
 type connInfo struct {
 	id       uint64
 	requests atomic.Int64
+	// guard is the connection's request guard, nil on TLS listeners; an
+	// upgrade (WebSocket) turns it into a plain pass-through.
+	guard *guardConn
 }
 
 var connSeq atomic.Uint64
@@ -20,8 +23,10 @@ type connKey struct{}
 
 // ConnContext is the http.Server's ConnContext hook: it gives each client
 // connection its serial number and request counter.
-func ConnContext(ctx context.Context, _ net.Conn) context.Context {
-	return context.WithValue(ctx, connKey{}, &connInfo{id: connSeq.Add(1)})
+func ConnContext(ctx context.Context, c net.Conn) context.Context {
+	ci := &connInfo{id: connSeq.Add(1)}
+	ci.guard, _ = c.(*guardConn)
+	return context.WithValue(ctx, connKey{}, ci)
 }
 
 // connFrom returns the request's connection, or a fresh one when the

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"bunsan/internal/config"
@@ -112,6 +113,17 @@ type guardConn struct {
 	eof  bool  // after a refusal: nothing more is read
 	err  error // sticky error from the client or a framing violation
 	rbuf []byte
+	// raw is set once the connection switched protocols: bytes pass
+	// unchecked from then on.
+	raw atomic.Bool
+}
+
+// passThrough stops HTTP framing checks after a protocol switch (101).
+// The handler calls it after hijacking, when net/http no longer reads.
+func (g *guardConn) passThrough() {
+	g.out = append(g.out, g.in...)
+	g.in = nil
+	g.raw.Store(true)
 }
 
 type framing int
@@ -132,6 +144,9 @@ func newGuardConn(c net.Conn, lim Limits) *guardConn {
 }
 
 func (g *guardConn) Read(p []byte) (int, error) {
+	if g.raw.Load() && len(g.out) == 0 {
+		return g.Conn.Read(p)
+	}
 	for len(g.out) == 0 {
 		if g.eof {
 			return 0, io.EOF

@@ -29,6 +29,7 @@ type location struct {
 	addHdrs    []addHeader
 	errorPages map[int]*errorPage
 	logs       []logTarget
+	realIP     *realIP
 }
 
 // buildLocations compiles one level of locations and their children.
@@ -91,6 +92,7 @@ func (s *Snapshot) buildLocation(lc *config.Location) (*location, error) {
 	if loc.errorPages, err = compileErrorPages(lc.Settings.ErrorPages, s.vars); err != nil {
 		return nil, fmt.Errorf("%s:%d: error_page: %w", lc.Pos.File, lc.Pos.Line, err)
 	}
+	loc.realIP = newRealIP(&lc.Settings)
 	if loc.logs, err = s.logs.targetsFor(&lc.Settings); err != nil {
 		return nil, fmt.Errorf("%s:%d: %w", lc.Pos.File, lc.Pos.Line, err)
 	}

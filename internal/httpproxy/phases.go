@@ -252,9 +252,10 @@ func (ri *realIP) trusted(a netip.Addr) bool {
 	return false
 }
 
-// apply rewrites r.RemoteAddr (port kept) when the peer is trusted.
-func (ri *realIP) apply(r *http.Request) {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+// apply rewrites r.RemoteAddr (port kept) when peer, the connection's
+// own address, is trusted.
+func (ri *realIP) apply(r *http.Request, peer string) {
+	ap, err := netip.ParseAddrPort(peer)
 	if err != nil || !ri.trusted(ap.Addr().Unmap()) {
 		return
 	}

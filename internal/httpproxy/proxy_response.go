@@ -95,6 +95,9 @@ func (h *proxyHandler) switchProtocols(c *reqCtx, resp *http.Response) {
 		return
 	}
 	defer conn.Close()
+	if c.conn.guard != nil {
+		c.conn.guard.passThrough()
+	}
 	c.w.status = http.StatusSwitchingProtocols
 	resp.Body = nil
 	// The backend's 101 header goes out as received, Connection and

@@ -317,7 +317,9 @@ func TestAccessLog(t *testing.T) {
 	io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
 	waitFor(t, func() bool { return slow.count() == 1 })
 	c.Close()
-	waitFor(t, func() bool { return strings.Contains(readFile(t, filepath.Join(p.dir, "access.log")), `"GET /slow HTTP/1.1" 499`) })
+	waitFor(t, func() bool {
+		return strings.Contains(readFile(t, filepath.Join(p.dir, "access.log")), `"GET /slow HTTP/1.1" 499`)
+	})
 	combined := readFile(t, filepath.Join(p.dir, "access.log"))
 	want := `127.0.0.1 - - [`
 	if !strings.HasPrefix(combined, want) || !strings.Contains(combined, `] "GET /plain?q=1 HTTP/1.1" 200 12 "http://ref/" "ua\x22quote"`) {

@@ -37,7 +37,15 @@ func compileRedirects(lc *config.Location, sc *varScope) ([]redirect, error) {
 			}
 			continue
 		}
-		to, err := compileExpr(r.To, sc)
+		text := r.To
+		if strings.HasPrefix(r.From, "~") {
+			// $1…$9 refer to this regex, not to the location's: keep
+			// them out of the variable compiler.
+			for d := '1'; d <= '9'; d++ {
+				text = strings.ReplaceAll(text, "$"+string(d), "\x00"+string(d))
+			}
+		}
+		to, err := compileExpr(text, sc)
 		if err != nil {
 			return nil, err
 		}
@@ -62,11 +70,13 @@ func (h *proxyHandler) rewriteRedirect(c *reqCtx, v string) string {
 	for _, r := range h.redirects {
 		if r.re != nil {
 			if m := r.re.FindStringSubmatchIndex(v); m != nil {
-				to := r.to.String(c)
-				// $1… in the replacement refer to this regex's groups.
-				var dst []byte
-				dst = r.re.ExpandString(dst, strings.ReplaceAll(to, "\x00", ""), v, m)
-				return string(dst) + v[m[1]:]
+				// The whole value is replaced, as nginx does for a regex
+				// rule; $1… refer to this regex's groups.
+				to := strings.ReplaceAll(r.to.String(c), "$", "$$")
+				for d := '1'; d <= '9'; d++ {
+					to = strings.ReplaceAll(to, "\x00"+string(d), "${"+string(d)+"}")
+				}
+				return string(r.re.ExpandString(nil, to, v, m))
 			}
 			continue
 		}

@@ -43,6 +43,8 @@ type reqCtx struct {
 	// an error in its target does not redirect again.
 	inErrorPage bool
 	s           *Snapshot
+	// peer is the connection's address, before real_ip replaced it.
+	peer string
 }
 
 func (c *reqCtx) snap() *Snapshot { return c.s }

@@ -173,8 +173,12 @@ func (s *Snapshot) serve(addr string, w http.ResponseWriter, r *http.Request) {
 	}
 	vs, caps, re := v.find(hostOnly(r.Host))
 	c.srv, c.caps, c.capRe = vs, caps, re
+	if n := vs.limits.MaxRequests; n > 0 && c.conn.requests.Load() >= int64(n) {
+		w.Header().Set("Connection", "close") // keepalive_requests
+	}
+	c.peer = r.RemoteAddr
 	if vs.realIP != nil {
-		vs.realIP.apply(r)
+		vs.realIP.apply(r, c.peer)
 	}
 	uri, ok := normalizePath(r.URL.Path)
 	if !ok {
@@ -200,11 +204,17 @@ func (s *Snapshot) run(c *reqCtx, loc *location) {
 		c.errorPage(loc, http.StatusNotFound)
 		return
 	}
-	if !loc.access.allowed(c.r) {
+	// set and return belong to nginx's rewrite phase, which runs before
+	// the access phase: a location that returns is not subject to
+	// allow/deny, exactly as in nginx.
+	if loc.realIP != nil {
+		loc.realIP.apply(c.r, c.peer)
+	}
+	runSets(c, loc.sets)
+	if _, isReturn := loc.handler.(*returnHandler); !isReturn && !loc.access.allowed(c.r) {
 		c.errorPage(loc, http.StatusForbidden)
 		return
 	}
-	runSets(c, loc.sets)
 	loc.handler.serve(c, loc)
 }
 
