@@ -93,6 +93,7 @@ type leaf struct {
 	rsa    bool     // RSA key instead of ECDSA P-256
 	client bool     // for client authentication
 	names  []string // DNS names (the first is also the CN)
+	ocsp   string   // OCSP responder URL to name, if any
 }
 
 // issue writes base.pem (leaf then the CA chain) and base.key and returns
@@ -117,6 +118,9 @@ func (ca *testCA) issue(t *testing.T, l leaf) (string, string) {
 		SerialNumber: big.NewInt(serial.Add(1)), Subject: pkix.Name{CommonName: l.names[0]}, DNSNames: l.names,
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, ExtKeyUsage: []x509.ExtKeyUsage{usage},
+	}
+	if l.ocsp != "" {
+		tmpl.OCSPServer = []string{l.ocsp}
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
 	if err != nil {
@@ -183,4 +187,19 @@ func encryptKeyPEM(t *testing.T, keyFile, passphrase string) []byte {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(enc)
+}
+
+// mustLeaf parses the first certificate of a PEM chain file.
+func mustLeaf(t *testing.T, file string) *x509.Certificate {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	c, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

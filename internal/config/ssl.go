@@ -42,9 +42,12 @@ type SSL struct {
 	VerifyDepth  int
 	// HTTP2 is "http2 on;" (the per-server form of listen ... http2).
 	HTTP2 bool
-	// Stapling is ssl_stapling; StaplingVerify is ssl_stapling_verify.
-	Stapling       bool
-	StaplingVerify bool
+	// Stapling is ssl_stapling; StaplingVerify is ssl_stapling_verify
+	// (recorded: responses are always checked against the issuer);
+	// StaplingResponder overrides the certificate's OCSP URL.
+	Stapling          bool
+	StaplingVerify    bool
+	StaplingResponder string
 	// Upstream is the proxy_ssl_* settings written at this level (server,
 	// or http for the http-level defaults).
 	Upstream ProxyTLS
@@ -87,6 +90,7 @@ const (
 	setSSLHTTP2
 	setSSLStapling
 	setSSLStaplingVerify
+	setSSLStaplingResponder
 )
 
 // DefaultProtocols is nginx's ssl_protocols default since 1.23.4.
@@ -130,6 +134,7 @@ func mergeSSL(dst *SSL, parent *SSL) {
 	inherit(setSSLHTTP2, func() { dst.HTTP2 = parent.HTTP2 })
 	inherit(setSSLStapling, func() { dst.Stapling = parent.Stapling })
 	inherit(setSSLStaplingVerify, func() { dst.StaplingVerify = parent.StaplingVerify })
+	inherit(setSSLStaplingResponder, func() { dst.StaplingResponder = parent.StaplingResponder })
 	mergeProxyTLS(&dst.Upstream, &parent.Upstream)
 }
 
@@ -170,11 +175,11 @@ func sslDirectives() []*directive {
 		{name: "ssl_verify_client", ctx: hs, minArgs: 1, maxArgs: 1, handle: handleSSLVerifyClient},
 		{name: "ssl_verify_depth", ctx: hs, minArgs: 1, maxArgs: 1, handle: handleSSLVerifyDepth},
 		{name: "http2", ctx: hs, minArgs: 1, maxArgs: 1, handle: sslFlag(setSSLHTTP2, func(s *SSL) *bool { return &s.HTTP2 })},
-		{name: "ssl_stapling", ctx: hs, minArgs: 1, maxArgs: 1, handle: sslFlag(setSSLStapling, func(s *SSL) *bool { return &s.Stapling }),
-			warn: "OCSP stapling is not implemented yet; handshakes carry no OCSP response"},
+		{name: "ssl_stapling", ctx: hs, minArgs: 1, maxArgs: 1, handle: sslFlag(setSSLStapling, func(s *SSL) *bool { return &s.Stapling })},
 		{name: "ssl_stapling_verify", ctx: hs, minArgs: 1, maxArgs: 1, handle: sslFlag(setSSLStaplingVerify, func(s *SSL) *bool { return &s.StaplingVerify })},
-		ignoredRow("ssl_stapling_responder", hs, 1, 1, "OCSP stapling is not implemented yet"),
-		ignoredRow("ssl_stapling_file", hs, 1, 1, "OCSP stapling is not implemented yet"),
+		{name: "ssl_stapling_responder", ctx: hs, minArgs: 1, maxArgs: 1, handle: handleSSLStaplingResponder},
+		{name: "ssl_stapling_file", ctx: hs, minArgs: 1, maxArgs: 1,
+			warn: "a stapling file is not read; responses are fetched from the responder"},
 		ignoredRow("ssl_dhparam", hs, 1, 1, "Go has no finite-field DHE suites; ECDHE is used"),
 		ignoredRow("ssl_buffer_size", hs, 1, 1, "Go's TLS sizes its records itself"),
 		ignoredRow("ssl_ecdh_curves", hs, 1, 1, "use ssl_ecdh_curve"),

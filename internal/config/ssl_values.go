@@ -184,3 +184,14 @@ func handleSSLEarlyData(l *loader, s *scope, d *conf.Directive) error {
 func handleSSLObsolete(l *loader, s *scope, d *conf.Directive) error {
 	return fmt.Errorf("the \"ssl\" directive is obsolete (nginx removed it in 1.25.1): write \"listen 443 ssl;\" instead")
 }
+
+func handleSSLStaplingResponder(l *loader, s *scope, d *conf.Directive) error {
+	u := d.Args[0]
+	if !strings.HasPrefix(u, "http://") {
+		return argError(d, 0, "invalid OCSP responder %q: it must be an http:// URL, as in nginx", u)
+	}
+	ssl := l.sslAt(s)
+	ssl.StaplingResponder = u
+	ssl.set |= setSSLStaplingResponder
+	return nil
+}

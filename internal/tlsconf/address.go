@@ -29,6 +29,8 @@ type site struct {
 	pool   *x509.CertPool      // the same, as a pool
 	verify string
 	depth  int
+	// staple is set when ssl_stapling is on and a responder is known.
+	staple bool
 }
 
 // AddressConfig builds the TLS configuration of one listening address
@@ -87,13 +89,22 @@ func AddressConfig(sites []Site, h2 bool) (*tls.Config, []string, error) {
 		return &loaded[0]
 	}
 	cfg.GetCertificate = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
-		certs := pick(hello.ServerName).certs
-		for i := range certs {
-			if hello.SupportsCertificate(&certs[i]) == nil {
-				return &certs[i], nil
+		s := pick(hello.ServerName)
+		c := &s.certs[0]
+		for i := range s.certs {
+			if hello.SupportsCertificate(&s.certs[i]) == nil {
+				c = &s.certs[i]
+				break
 			}
 		}
-		return &certs[0], nil
+		if s.staple {
+			if der := DefaultStapler.Response(c); der != nil {
+				stapled := *c
+				stapled.OCSPStaple = der
+				return &stapled, nil
+			}
+		}
+		return c, nil
 	}
 	setClientAuth(cfg, loaded, pick)
 	if !def.SessionTickets {
@@ -118,6 +129,9 @@ func loadSite(s Site) (site, []string, error) {
 			return out, nil, pairError(p, err)
 		}
 		out.certs = append(out.certs, cert)
+	}
+	if s.SSL.Stapling {
+		warnings = append(warnings, out.watchStaples(s)...)
 	}
 	if out.verify == "" || out.verify == "off" {
 		return out, warnings, nil
@@ -163,4 +177,26 @@ func differences(sites []Site) []string {
 		}
 	}
 	return out
+}
+
+// watchStaples registers the site's certificates for OCSP stapling. A
+// certificate that cannot be stapled is a warning, as in nginx, and is
+// served without a response.
+func (out *site) watchStaples(s Site) []string {
+	var extra []*x509.Certificate
+	if f := s.SSL.TrustedCertificate; f.Path != "" {
+		if cas, err := readCerts(f.Path); err == nil {
+			extra = cas
+		}
+	}
+	var warnings []string
+	for i := range out.certs {
+		if err := DefaultStapler.Watch(&out.certs[i], s.SSL.StaplingResponder, extra); err != nil {
+			p := s.SSL.Certificates[i].Pos
+			warnings = append(warnings, fmt.Sprintf("%s:%d: \"ssl_stapling\" ignored: %v", p.File, p.Line, err))
+			continue
+		}
+		out.staple = true
+	}
+	return warnings
 }
