@@ -55,9 +55,7 @@ func (c *pickCtx) take(p *Peer) bool {
 	c.t.set(p.index)
 	c.g.gs.inflight.Add(1)
 	st.requests.Add(1)
-	// The API shows when a server was last selected; the clock is often
-	// read already by this pick, and is cheap when not.
-	st.selected.Store(c.clock())
+	st.selected.Store(c.selectedNow()) // see coarse.go
 	if c.g.ltInflight {
 		st.inflightStart(c.clock())
 	}

@@ -25,7 +25,10 @@ type Group struct {
 	name  string
 	spec  Spec
 	clock Clock
-	gs    *groupState
+	// realClock is set when clock is the real one, so "selected" can use
+	// the coarse clock (coarse.go).
+	realClock bool
+	gs        *groupState
 
 	kind       kind
 	methodName string

@@ -92,7 +92,8 @@ func (s *Store) Build(spec Spec) (*Group, error) {
 		st := *spec.Sticky
 		spec.Sticky = &st
 	}
-	g := &Group{name: spec.Name, spec: spec, clock: s.clock}
+	_, real := s.clock.(realClock)
+	g := &Group{name: spec.Name, spec: spec, clock: s.clock, realClock: real}
 	if err := g.resolveMethod(); err != nil {
 		return nil, err
 	}
