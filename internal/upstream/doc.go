@@ -17,6 +17,18 @@
 // beside the old ones; requests in flight finish on the Group they picked
 // from and report to it, and both see the same counters.
 //
+// # Run-time changes (the upstream API)
+//
+// AddServer, UpdateServer and RemoveServer change a Group's servers while
+// it serves: each builds a new server set from the list kept in the Store
+// and swaps it in with one atomic pointer store, so picks stay lock-free
+// and allocation-free; a request's retries stay on the set it started on.
+// Every server has an id, assigned when it joins (configuration order
+// first) and kept while it stays, across reloads and changes. A reload
+// keeps API changes where the configuration did not change that server
+// (mergeServers); with "state FILE" every change is written to the file,
+// which the config package reads back at the next load or restart.
+//
 // # One request
 //
 //	var tried upstream.Tried // per request; zero value ready
@@ -78,5 +90,6 @@
 // "resolve" and "service=" are recorded but names are resolved once, by
 // the caller's dialer: there is no periodic DNS re-resolution of servers.
 // The effective weights of a server whose weight changed, and the
-// round-robin position, restart at a reload, as in nginx.
+// round-robin position, restart at a reload or an API change, as in
+// nginx.
 package upstream
