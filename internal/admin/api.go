@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"bunsan/internal/config"
+	"bunsan/internal/health"
 	"bunsan/internal/upstream"
 )
 
@@ -29,6 +30,21 @@ type Options struct {
 	// Log receives what a request cannot report: a state file that could
 	// not be written after a change took effect. Nil means slog.Default.
 	Log *slog.Logger
+	// Health, when set, gives the active health-check figures of each
+	// server and learns of servers added or changed through the API
+	// (*health.Checker fits).
+	Health Health
+	// Plus, when set, serves the other read-only NGINX Plus paths (nginx,
+	// connections, http/requests, http/server_zones): it gets the path
+	// after the version and reports false for a path it does not own
+	// ((*metrics.Metrics).ServePlus fits).
+	Plus func(w http.ResponseWriter, r *http.Request, segs []string) bool
+}
+
+// Health is what the API needs from active health checks.
+type Health interface {
+	Status(stream bool, group, addr string) (health.Status, bool)
+	Sync(stream bool, group string)
 }
 
 // handler serves one "api" location.
@@ -71,8 +87,15 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	segs = segs[1:]
 	if len(segs) == 0 {
 		if h.method(w, r, http.MethodGet) {
-			writeJSON(w, http.StatusOK, []string{"http", "stream"})
+			list := []string{"http", "stream"}
+			if h.opts.Plus != nil {
+				list = []string{"nginx", "connections", "http", "stream"}
+			}
+			writeJSON(w, http.StatusOK, list)
 		}
+		return
+	}
+	if h.opts.Plus != nil && !ownPath(segs) && h.opts.Plus(w, r, segs) {
 		return
 	}
 	var groups func() []*upstream.Group
@@ -89,7 +112,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	segs = segs[1:]
 	if len(segs) == 0 {
 		if h.method(w, r, http.MethodGet) {
-			writeJSON(w, http.StatusOK, []string{"upstreams"})
+			list := []string{"upstreams"}
+			if h.opts.Plus != nil && !stream {
+				list = []string{"requests", "server_zones", "upstreams"}
+			}
+			writeJSON(w, http.StatusOK, list)
 		}
 		return
 	}
@@ -156,6 +183,19 @@ func (h *handler) method(w http.ResponseWriter, r *http.Request, allowed ...stri
 	return false
 }
 
+// ownPath reports whether the path after the version is the upstream
+// API's own (http, stream and the upstreams below them) rather than one
+// for Options.Plus.
+func ownPath(segs []string) bool {
+	switch {
+	case segs[0] == "stream":
+		return true
+	case segs[0] != "http":
+		return false
+	}
+	return len(segs) == 1 || segs[1] == "upstreams"
+}
+
 func sortedGroups(f func() []*upstream.Group) []*upstream.Group {
 	if f == nil {
 		return nil
@@ -182,7 +222,7 @@ func (h *handler) upstreams(w http.ResponseWriter, r *http.Request, list []*upst
 		}
 		out := make(map[string]Upstream, len(list))
 		for _, g := range list {
-			out[g.Name()] = upstreamJSON(g, stream)
+			out[g.Name()] = h.upstreamJSON(g, stream)
 		}
 		writeJSON(w, http.StatusOK, out)
 		return
@@ -196,7 +236,7 @@ func (h *handler) upstreams(w http.ResponseWriter, r *http.Request, list []*upst
 	switch {
 	case len(segs) == 0:
 		if h.method(w, r, http.MethodGet) {
-			writeJSON(w, http.StatusOK, upstreamJSON(g, stream))
+			writeJSON(w, http.StatusOK, h.upstreamJSON(g, stream))
 		}
 	case segs[0] != "servers" || len(segs) > 2:
 		writeError(w, errPathNotFound)

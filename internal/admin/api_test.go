@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"bunsan/internal/config"
+	"bunsan/internal/health"
 	"bunsan/internal/upstream"
 )
 
@@ -319,5 +320,72 @@ func TestAPIRegexLocation(t *testing.T) {
 		if got := strings.Join(h.segments(path), " "); got != want {
 			t.Errorf("segments(%q) = %q, want %q", path, got, want)
 		}
+	}
+}
+
+// fakeHealth stands in for the health checker.
+type fakeHealth struct {
+	status map[string]health.Status // by address
+	synced []string
+}
+
+func (h *fakeHealth) Status(stream bool, group, addr string) (health.Status, bool) {
+	st, ok := h.status[addr]
+	return st, ok
+}
+
+func (h *fakeHealth) Sync(stream bool, group string) { h.synced = append(h.synced, group) }
+
+func TestAPIHealthAndPlus(t *testing.T) {
+	f := newFixture(t, testConf, nil)
+	hc := &fakeHealth{status: map[string]health.Status{
+		"127.0.0.1:8081": {Checks: 7, Fails: 2, Unhealthy: 1, LastPassed: true, Healthy: true},
+		"127.0.0.1:8082": {Checks: 1, LastPassed: false, Checking: true},
+	}}
+	var plusPaths []string
+	f.api = New(&config.API{Write: true, Prefix: "/api"}, Options{
+		HTTP:   func() []*upstream.Group { return f.groups },
+		Health: hc,
+		Plus: func(w http.ResponseWriter, r *http.Request, segs []string) bool {
+			p := strings.Join(segs, "/")
+			if p != "nginx" && p != "http/requests" {
+				return false
+			}
+			plusPaths = append(plusPaths, p)
+			writeJSON(w, 200, map[string]string{"from": p})
+			return true
+		},
+	})
+	tests := []struct {
+		method, path, body string
+		status             int
+		want               string
+	}{
+		{"GET", "/api/9", "", 200, `["nginx","connections","http","stream"]`},
+		{"GET", "/api/9/http", "", 200, `["requests","server_zones","upstreams"]`},
+		{"GET", "/api/9/nginx", "", 200, `{"from":"nginx"}`},
+		{"GET", "/api/9/http/requests", "", 200, `{"from":"http/requests"}`},
+		{"GET", "/api/9/slabs", "", 404, `~"code":"PathNotFound"`},
+		{"GET", "/api/9/http/upstreams/backend", "", 200, `~"state":"up","active":0,"requests":0,"responses":{"1xx":0,"2xx":0,"3xx":0,"4xx":0,"5xx":0,"codes":{},"total":0},"sent":0,"received":0,"fails":0,"unavail":0,"health_checks":{"checks":7,"fails":2,"unhealthy":1,"last_passed":true}`},
+		{"GET", "/api/9/http/upstreams/backend", "", 200, `~"state":"checking"`},
+		{"GET", "/api/9/http/upstreams/hashed", "", 200, `~"health_checks":{"checks":0,"fails":0,"unhealthy":0},`},
+		{"POST", "/api/9/http/upstreams/hashed/servers", `{"server":"10.0.0.9:80"}`, 201, `~"id":2`},
+	}
+	for _, s := range tests {
+		status, body := f.do(s.method, s.path, s.body)
+		body = strings.TrimSpace(body)
+		ok := body == s.want
+		if c, found := strings.CutPrefix(s.want, "~"); found {
+			ok = strings.Contains(body, c)
+		}
+		if status != s.status || !ok {
+			t.Errorf("%s %s: %d %s\nwant %d %s", s.method, s.path, status, body, s.status, s.want)
+		}
+	}
+	if strings.Join(plusPaths, " ") != "nginx http/requests" {
+		t.Errorf("Plus saw %q", plusPaths)
+	}
+	if strings.Join(hc.synced, " ") != "hashed" {
+		t.Errorf("health synced %q", hc.synced)
 	}
 }

@@ -53,9 +53,8 @@ type Responses struct {
 	Total uint64            `json:"total"`
 }
 
-// HealthChecks are the active health-check figures. bunsan's active
-// checks are not reported here yet: the counts stay zero and last_passed
-// reflects the server's health flag.
+// HealthChecks are the active health-check figures of a server; zero,
+// without last_passed, when no health_check covers it (as NGINX Plus).
 type HealthChecks struct {
 	Checks     uint64 `json:"checks"`
 	Fails      uint64 `json:"fails"`
@@ -109,11 +108,21 @@ func apiState(s upstream.State) string {
 	return "up" // slow start is "up" in NGINX Plus
 }
 
-func upstreamJSON(g *upstream.Group, stream bool) Upstream {
+func (h *handler) upstreamJSON(g *upstream.Group, stream bool) Upstream {
 	st := g.Servers()
 	u := Upstream{Peers: make([]Peer, 0, len(st)), Zone: g.Spec().Zone}
 	for _, s := range st {
-		u.Peers = append(u.Peers, peerJSON(s, stream))
+		p := peerJSON(s, stream)
+		if h.opts.Health != nil {
+			if hs, ok := h.opts.Health.Status(stream, g.Name(), s.Addr); ok {
+				lp := hs.LastPassed
+				p.HealthChecks = HealthChecks{Checks: hs.Checks, Fails: hs.Fails, Unhealthy: hs.Unhealthy, LastPassed: &lp}
+				if hs.Checking && p.State == "up" {
+					p.State = "checking"
+				}
+			}
+		}
+		u.Peers = append(u.Peers, p)
 	}
 	return u
 }
@@ -136,8 +145,6 @@ func peerJSON(s upstream.ServerStatus, stream bool) Peer {
 			SlowStart:       s.State == upstream.StateSlowStart,
 		},
 	}
-	passed := s.State != upstream.StateUnhealthy
-	p.HealthChecks.LastPassed = &passed
 	if !s.UnavailableUntil.IsZero() {
 		p.Extra.UnavailableUntil = isoTime(s.UnavailableUntil)
 	}

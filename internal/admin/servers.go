@@ -46,7 +46,7 @@ func (h *handler) servers(w http.ResponseWriter, r *http.Request, g *upstream.Gr
 		return
 	}
 	c, err := g.AddServer(s)
-	if aerr := h.changeError(g, err); aerr != nil {
+	if aerr := h.changeError(g, stream, err); aerr != nil {
 		writeError(w, aerr)
 		return
 	}
@@ -76,14 +76,14 @@ func (h *handler) server(w http.ResponseWriter, r *http.Request, g *upstream.Gro
 			writeError(w, ferr)
 			return
 		}
-		if aerr := h.changeError(g, err); aerr != nil {
+		if aerr := h.changeError(g, stream, err); aerr != nil {
 			writeError(w, aerr)
 			return
 		}
 		writeJSON(w, http.StatusOK, confJSON(c))
 	case http.MethodDelete:
 		err := g.RemoveServer(id)
-		if aerr := h.changeError(g, err); aerr != nil {
+		if aerr := h.changeError(g, stream, err); aerr != nil {
 			writeError(w, aerr)
 			return
 		}
@@ -102,13 +102,15 @@ func (h *handler) server(w http.ResponseWriter, r *http.Request, g *upstream.Gro
 // changeError maps an error of a run-time change to the API's. A state
 // file that could not be written is logged, not returned: the change took
 // effect.
-func (h *handler) changeError(g *upstream.Group, err error) *apiError {
+func (h *handler) changeError(g *upstream.Group, stream bool, err error) *apiError {
 	var pe *upstream.PersistError
 	switch {
 	case err == nil:
+		h.changed(g, stream)
 		return nil
 	case errors.As(err, &pe):
 		h.log.Error("upstream API change applied but not saved", "upstream", g.Name(), "error", pe.Err)
+		h.changed(g, stream)
 		return nil
 	case errors.Is(err, upstream.ErrServerNotFound):
 		return errServerNotFound
@@ -312,4 +314,11 @@ func normalizeAddr(v string, stream bool) (string, *apiError) {
 		return "", bad(fmt.Sprintf("invalid port in server %q", v))
 	}
 	return net.JoinHostPort(host, port), nil
+}
+
+// changed tells active health checks that the group's servers changed.
+func (h *handler) changed(g *upstream.Group, stream bool) {
+	if h.opts.Health != nil {
+		h.opts.Health.Sync(stream, g.Name())
+	}
 }
