@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"bunsan/internal/config"
-	"bunsan/internal/health"
 	"bunsan/internal/upstream"
 )
 
@@ -30,10 +29,13 @@ type Options struct {
 	// Log receives what a request cannot report: a state file that could
 	// not be written after a change took effect. Nil means slog.Default.
 	Log *slog.Logger
-	// Health, when set, gives the active health-check figures of each
-	// server and learns of servers added or changed through the API
-	// (*health.Checker fits).
-	Health Health
+	// HealthStatus, when set, gives the active health-check figures of a
+	// server; ok is false when no health_check covers it. An adapter over
+	// (*health.Checker).Status fits.
+	HealthStatus func(stream bool, group, addr string) (st HealthStatus, ok bool)
+	// HealthSync, when set, is told after every change through the API, so
+	// new servers get checked ((*health.Checker).Sync fits).
+	HealthSync func(stream bool, group string)
 	// Plus, when set, serves the other read-only NGINX Plus paths (nginx,
 	// connections, http/requests, http/server_zones): it gets the path
 	// after the version and reports false for a path it does not own
@@ -41,10 +43,14 @@ type Options struct {
 	Plus func(w http.ResponseWriter, r *http.Request, segs []string) bool
 }
 
-// Health is what the API needs from active health checks.
-type Health interface {
-	Status(stream bool, group, addr string) (health.Status, bool)
-	Sync(stream bool, group string)
+// HealthStatus is a server's active health-check figures, as the NGINX
+// Plus API's "health_checks" object. It mirrors health.Status; the admin
+// package does not import health, whose tests build the HTTP proxy.
+type HealthStatus struct {
+	Checks, Fails, Unhealthy uint64
+	LastPassed               bool
+	// Checking is set while a mandatory check has not run yet.
+	Checking bool
 }
 
 // handler serves one "api" location.

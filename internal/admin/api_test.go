@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"bunsan/internal/config"
-	"bunsan/internal/health"
 	"bunsan/internal/upstream"
 )
 
@@ -325,11 +324,11 @@ func TestAPIRegexLocation(t *testing.T) {
 
 // fakeHealth stands in for the health checker.
 type fakeHealth struct {
-	status map[string]health.Status // by address
+	status map[string]HealthStatus // by address
 	synced []string
 }
 
-func (h *fakeHealth) Status(stream bool, group, addr string) (health.Status, bool) {
+func (h *fakeHealth) Status(stream bool, group, addr string) (HealthStatus, bool) {
 	st, ok := h.status[addr]
 	return st, ok
 }
@@ -338,14 +337,15 @@ func (h *fakeHealth) Sync(stream bool, group string) { h.synced = append(h.synce
 
 func TestAPIHealthAndPlus(t *testing.T) {
 	f := newFixture(t, testConf, nil)
-	hc := &fakeHealth{status: map[string]health.Status{
-		"127.0.0.1:8081": {Checks: 7, Fails: 2, Unhealthy: 1, LastPassed: true, Healthy: true},
+	hc := &fakeHealth{status: map[string]HealthStatus{
+		"127.0.0.1:8081": {Checks: 7, Fails: 2, Unhealthy: 1, LastPassed: true},
 		"127.0.0.1:8082": {Checks: 1, LastPassed: false, Checking: true},
 	}}
 	var plusPaths []string
 	f.api = New(&config.API{Write: true, Prefix: "/api"}, Options{
-		HTTP:   func() []*upstream.Group { return f.groups },
-		Health: hc,
+		HTTP:         func() []*upstream.Group { return f.groups },
+		HealthStatus: hc.Status,
+		HealthSync:   hc.Sync,
 		Plus: func(w http.ResponseWriter, r *http.Request, segs []string) bool {
 			p := strings.Join(segs, "/")
 			if p != "nginx" && p != "http/requests" {

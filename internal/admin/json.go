@@ -113,8 +113,8 @@ func (h *handler) upstreamJSON(g *upstream.Group, stream bool) Upstream {
 	u := Upstream{Peers: make([]Peer, 0, len(st)), Zone: g.Spec().Zone}
 	for _, s := range st {
 		p := peerJSON(s, stream)
-		if h.opts.Health != nil {
-			if hs, ok := h.opts.Health.Status(stream, g.Name(), s.Addr); ok {
+		if h.opts.HealthStatus != nil {
+			if hs, ok := h.opts.HealthStatus(stream, g.Name(), s.Addr); ok {
 				lp := hs.LastPassed
 				p.HealthChecks = HealthChecks{Checks: hs.Checks, Fails: hs.Fails, Unhealthy: hs.Unhealthy, LastPassed: &lp}
 				if hs.Checking && p.State == "up" {

@@ -318,7 +318,7 @@ func normalizeAddr(v string, stream bool) (string, *apiError) {
 
 // changed tells active health checks that the group's servers changed.
 func (h *handler) changed(g *upstream.Group, stream bool) {
-	if h.opts.Health != nil {
-		h.opts.Health.Sync(stream, g.Name())
+	if h.opts.HealthSync != nil {
+		h.opts.HealthSync(stream, g.Name())
 	}
 }
