@@ -302,6 +302,7 @@ type ctlPeer struct {
 	Requests    uint64 `json:"requests"`
 	Connections uint64 `json:"connections"`
 	Fails       uint64 `json:"fails"`
+	Selected    string `json:"selected"`
 }
 
 // resolve finds a server's id from an id or an address.
@@ -341,7 +342,7 @@ func (c *ctl) servers(group string) error {
 		live[p.ID] = p
 	}
 	tw := tabwriter.NewWriter(c.stdout, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSERVER\tWEIGHT\tSTATE\tACTIVE\tREQUESTS\tFAILS\tFLAGS")
+	fmt.Fprintln(tw, "ID\tSERVER\tWEIGHT\tSTATE\tACTIVE\tREQUESTS\tFAILS\tSELECTED\tFLAGS")
 	for _, s := range list {
 		p := live[s.ID]
 		var flags []string
@@ -353,8 +354,8 @@ func (c *ctl) servers(group string) error {
 				flags = append(flags, f.name)
 			}
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%d\t%d\t%d\t%s\n", s.ID, s.Server, s.Weight, p.State, p.Active,
-			p.Requests+p.Connections, p.Fails, strings.Join(flags, ","))
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%d\t%d\t%d\t%s\t%s\n", s.ID, s.Server, s.Weight, p.State, p.Active,
+			p.Requests+p.Connections, p.Fails, since(p.Selected, time.Now()), strings.Join(flags, ","))
 	}
 	return tw.Flush()
 }
@@ -455,4 +456,23 @@ func (c *ctl) remove(group, server string) error {
 	}
 	fmt.Fprintf(c.stdout, "%s %s (id %d): removed\n", group, addr, id)
 	return nil
+}
+
+// since shows how long ago an API timestamp was, "never" when empty.
+func since(ts string, now time.Time) string {
+	if ts == "" {
+		return "never"
+	}
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return ts
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Second:
+		return "now"
+	case d < time.Hour:
+		return d.Round(time.Second).String() + " ago"
+	}
+	return d.Round(time.Minute).String() + " ago"
 }

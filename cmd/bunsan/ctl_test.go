@@ -302,3 +302,19 @@ func TestBlueGreenScript(t *testing.T) {
 		})
 	}
 }
+
+func TestSince(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := map[string]string{
+		"":                         "never",
+		"2026-01-02T03:04:04.800Z": "now",
+		"2026-01-02T03:03:55.000Z": "10s ago",
+		"2026-01-02T01:04:05.000Z": "2h0m0s ago",
+		"garbage":                  "garbage",
+	}
+	for in, want := range tests {
+		if got := since(in, now); got != want {
+			t.Errorf("since(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
