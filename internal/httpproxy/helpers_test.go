@@ -36,14 +36,14 @@ type seenRequest struct {
 	Body              string
 }
 
-func newBackend(t *testing.T, name string, h http.HandlerFunc) *testBackend {
+func newBackend(t testing.TB, name string, h http.HandlerFunc) *testBackend {
 	t.Helper()
 	return newBackendWith(t, name, h, nil)
 }
 
 // newBackendWith is newBackend with a chance to adjust the server before
 // it starts serving.
-func newBackendWith(t *testing.T, name string, h http.HandlerFunc, setup func(*http.Server)) *testBackend {
+func newBackendWith(t testing.TB, name string, h http.HandlerFunc, setup func(*http.Server)) *testBackend {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -116,7 +116,7 @@ func (l *syncLog) String() string {
 
 // startProxy loads conf, in which LISTEN stands for the address to
 // listen on, and serves it.
-func startProxy(t *testing.T, conf string) *testProxy {
+func startProxy(t testing.TB, conf string) *testProxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -209,3 +209,7 @@ func httpGet(t *testing.T, url string, hdr ...string) (*http.Response, string) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
 }
+
+func newBackendB(b *testing.B) string { return newBackend(b, "bench", nil).addr }
+
+func startProxyB(b *testing.B, conf string) string { return startProxy(b, conf).addr }

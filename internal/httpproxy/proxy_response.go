@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"bunsan/internal/config"
 	"bunsan/internal/upstream"
@@ -56,8 +57,17 @@ func (h *proxyHandler) respond(c *reqCtx, loc *location, resp *http.Response, pe
 		copyFlushing(c.w, resp.Body)
 		return
 	}
-	_, _ = io.Copy(c.w, resp.Body)
+	bp := copyBufs.Get().(*[]byte)
+	_, _ = io.CopyBuffer(writerOnly{c.w}, resp.Body, *bp)
+	copyBufs.Put(bp)
 }
+
+// copyBufs are the response copy buffers, reused across requests.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// writerOnly hides every method but Write, so that io.CopyBuffer uses
+// the pooled buffer instead of looking for ReadFrom.
+type writerOnly struct{ io.Writer }
 
 func isEventStream(resp *http.Response) bool {
 	return strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") && resp.ContentLength < 0
@@ -66,7 +76,9 @@ func isEventStream(resp *http.Response) bool {
 // copyFlushing writes each chunk as it arrives (proxy_buffering off).
 func copyFlushing(w *respWriter, src io.Reader) {
 	rc := http.NewResponseController(w.rw)
-	buf := make([]byte, 32<<10)
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
