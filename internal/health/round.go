@@ -111,16 +111,24 @@ func (r *round) launch(ctx context.Context, p *upstream.Peer) {
 	r.c.wg.Add(1)
 	go func() {
 		defer r.c.wg.Done()
-		defer s.end()
 		err := probe(ctx, r.check, r.check.CheckAddr(p.Addr()))
+		// The check is over before anyone hears of it, so that the next
+		// round (which a listener may trigger) does not skip the server.
+		s.end()
 		if ctx.Err() != nil {
 			return // stopped: a cancelled check is no verdict
 		}
-		healthy := s.record(err == nil, r.check.Fails, r.check.Passes)
+		healthy, changed := s.record(err == nil, r.check.Fails, r.check.Passes)
 		k := peerKey{r.check.Stream, r.group.Name(), p.Addr()}
 		r.c.verdict(k, p)
-		if err != nil {
-			r.c.opt.Log.Debug("health check failed", "group", k.group, "server", k.addr, "error", err)
+		switch {
+		case changed && !healthy:
+			// nginx logs a server leaving the rotation at warn level.
+			r.c.opt.Log.Warn("upstream server is unhealthy", "upstream", k.group, "server", k.addr, "error", err)
+		case changed:
+			r.c.opt.Log.Warn("upstream server is healthy again", "upstream", k.group, "server", k.addr)
+		case err != nil:
+			r.c.opt.Log.Debug("health check failed", "upstream", k.group, "server", k.addr, "error", err)
 		}
 		if f := r.c.opt.OnResult; f != nil {
 			f(Result{Stream: k.stream, Group: k.group, Addr: k.addr, OK: err == nil, Err: err, Healthy: healthy})

@@ -26,9 +26,11 @@ func (s *state) healthy() bool {
 // record applies one check's outcome with fails= and passes= and returns
 // the verdict after it. A server in "checking" is decided by its first
 // check, as in NGINX Plus.
-func (s *state) record(ok bool, fails, passes int) (healthy bool) {
+func (s *state) record(ok bool, fails, passes int) (healthy, changed bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	was := !s.down
+	defer func() { changed = was != healthy }()
 	s.checks++
 	s.lastPassed = ok
 	if ok {
@@ -49,7 +51,7 @@ func (s *state) record(ok bool, fails, passes int) (healthy bool) {
 		}
 	}
 	s.checking = false
-	return !s.down
+	return !s.down, false
 }
 
 // begin marks a check in flight; false means the previous one still is.

@@ -274,3 +274,20 @@ func TestEndpointHandler(t *testing.T) {
 		t.Error("a handler for no endpoint")
 	}
 }
+
+// BenchmarkRequest is the metrics cost of one proxied request.
+func BenchmarkRequest(b *testing.B) {
+	m := New(Options{})
+	z := m.Zone("z")
+	r, _ := http.NewRequest("GET", "/", nil)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			cs := m.Conns().Begin(r)
+			z.Begin()
+			m.Peer(false, "g", "127.0.0.1:1").Observe(10, 20, time.Millisecond, 2*time.Millisecond, 3*time.Millisecond)
+			z.End(200, 10, 20)
+			m.Conns().End(cs)
+		}
+	})
+}
