@@ -88,13 +88,15 @@ func TestStreamTCPAndUDP(t *testing.T) {
 	conf := func(servers string) string {
 		return fmt.Sprintf(`
 events {}
+error_log stderr info;
 http {
     upstream app { server %s; }
     server { listen %s; location / { return 200 "web"; } }
 }
 stream {
     upstream app { %s }
-    server { listen %s; proxy_pass app; proxy_connect_timeout 2s; }
+    log_format up '$upstream_addr';
+    server { listen %s; proxy_pass app; proxy_connect_timeout 2s; access_log logs/stream.log up; }
     server { listen %s udp; proxy_pass %s; proxy_responses 1; }
 }`, a, web, servers, lb, lbUDP, echo.LocalAddr())
 	}
@@ -120,14 +122,32 @@ stream {
 	}
 
 	// Reload with the same servers: the dead one stays failed (state is
-	// kept), so no connection tries it; reloading to another set works.
+	// kept), so no session after the reload tries it.
 	p.signal(t, syscall.SIGHUP)
-	os.WriteFile(filepath.Join(dir, "bunsan.conf"), []byte(conf(fmt.Sprintf("server %s;", b))), 0o644)
+	waitCount(t, p, "configuration reloaded", 1)
+	for range 4 {
+		if got := tcpName(t, lb); got != "a" && got != "b" {
+			t.Fatalf("after reload: %q", got)
+		}
+	}
+	log := waitLines(t, filepath.Join(dir, "logs", "stream.log"), 8)
+	if log[0] != dead+", "+a {
+		t.Errorf("first session tried %q, want the dead server then a", log[0])
+	}
+	for i, l := range log[1:] {
+		if strings.Contains(l, dead) {
+			t.Errorf("session %d tried the failed server again: %q", i+1, l)
+		}
+	}
+	// Reloading to another set of servers takes effect at once.
+	tmp := filepath.Join(dir, "next.conf")
+	os.WriteFile(tmp, []byte(conf(fmt.Sprintf("server %s;", b))), 0o644)
+	os.Rename(tmp, filepath.Join(dir, "bunsan.conf")) // never half-written
 	p.signal(t, syscall.SIGHUP)
-	deadline := time.Now().Add(20 * time.Second)
-	for tcpName(t, lb) != "b" || tcpName(t, lb) != "b" {
-		if time.Now().After(deadline) {
-			t.Fatalf("reload did not take effect:\n%s", p.stderrString())
+	waitCount(t, p, "configuration reloaded", 2)
+	for range 3 {
+		if got := tcpName(t, lb); got != "b" {
+			t.Errorf("after the second reload: %q", got)
 		}
 	}
 	p.signal(t, syscall.SIGQUIT)
@@ -141,5 +161,35 @@ func TestStreamCheckConfig(t *testing.T) {
 	out, err := exec.Command(binary, "-t", "-c", file).CombinedOutput()
 	if err == nil || !strings.Contains(string(out), `bad.conf:4:5: no port in upstream "backend"`) {
 		t.Errorf("-t: %v\n%s", err, out)
+	}
+}
+
+// waitCount waits until text appears n times in the process's log.
+func waitCount(t *testing.T, p *proc, text string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for strings.Count(p.stderrString(), text) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%q not %d times in the log:\n%s", text, n, p.stderrString())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitLines waits until a log file has n lines (access logs are written
+// as sessions end, after the client saw the connection close).
+func waitLines(t *testing.T, path string, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, _ := os.ReadFile(path)
+		lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		if len(b) > 0 && len(lines) >= n {
+			return lines
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %q, want %d lines", path, b, n)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -31,7 +31,7 @@ const testTimeout = 10 * time.Second
 
 // loadStream loads a configuration text (a whole file) and returns its
 // stream block; {{dir}} in the text is replaced by a temporary directory.
-func loadStream(t *testing.T, text string) (*config.Stream, string) {
+func loadStream(t testing.TB, text string) (*config.Stream, string) {
 	t.Helper()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "bunsan.conf")
@@ -57,14 +57,14 @@ type rig struct {
 
 // startRig builds and serves text. Each listen gets its own 127.0.0.1:0
 // socket, served under the listen's key, so tests never race for ports.
-func startRig(t *testing.T, text string) *rig {
+func startRig(t testing.TB, text string) *rig {
 	t.Helper()
 	return startRigWith(t, text, func(*Proxy) {})
 }
 
 // startRigWith is startRig with a hook that adjusts the Proxy before it
 // serves (fake clocks).
-func startRigWith(t *testing.T, text string, adjust func(*Proxy)) *rig {
+func startRigWith(t testing.TB, text string, adjust func(*Proxy)) *rig {
 	t.Helper()
 	st, dir := loadStream(t, text)
 	r := &rig{p: New(slog.New(slog.NewTextHandler(io.Discard, nil)), upstream.NewStore(nil)), addrs: map[string]string{}, dir: dir}
@@ -137,7 +137,7 @@ type nameBackend struct {
 	conns chan net.Conn // every accepted connection, for tests that watch them
 }
 
-func startBackend(t *testing.T, name string) *nameBackend {
+func startBackend(t testing.TB, name string) *nameBackend {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -366,3 +366,36 @@ func portOf(addr string) string {
 	_, p, _ := net.SplitHostPort(addr)
 	return p
 }
+
+func TestProxyBind(t *testing.T) {
+	addr, conns := rawBackend(t)
+	r := startRig(t, fmt.Sprintf(`stream { server { listen 127.0.0.1:1; proxy_pass %s; proxy_bind 127.0.0.2; } }`, addr))
+	r.dial(t, key1)
+	b := accept(t, conns)
+	if ip := b.RemoteAddr().(*net.TCPAddr).IP.String(); ip != "127.0.0.2" {
+		t.Errorf("backend saw the proxy from %s, want 127.0.0.2", ip)
+	}
+}
+
+// TestSplicePath guards the speed property: between two TCP connections,
+// without a rate limit, a direction copies with splice(2) (ReadFrom on
+// the bare *net.TCPConn); a limit or a TLS side falls back to a buffer.
+func TestSplicePath(t *testing.T) {
+	tcp := &net.TCPConn{}
+	tests := []struct {
+		name     string
+		dst, src conn
+		lim      *limiter
+		want     bool
+	}{
+		{"tcp to tcp", tcp, tcp, nil, true},
+		{"rate limited", tcp, tcp, &limiter{rate: 1}, false},
+		{"tls front", tcp, withPrefix(tcp, []byte("x")), nil, false},
+	}
+	for _, tt := range tests {
+		dr := &direction{dst: tt.dst, src: tt.src, limiter: tt.lim}
+		if got := dr.splices(); got != tt.want {
+			t.Errorf("%s: splices() = %v", tt.name, got)
+		}
+	}
+}
