@@ -19,7 +19,7 @@ import (
 type Proxy struct {
 	log   *slog.Logger
 	store *upstream.Store
-	now func() time.Time
+	now   func() time.Time
 	// rateNow and rateSleep drive proxy_upload_rate and
 	// proxy_download_rate; tests replace them with a fake clock.
 	rateNow   func() time.Time

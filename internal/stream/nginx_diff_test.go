@@ -1,0 +1,93 @@
+package stream
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"bunsan/internal/testutil/nginxtest"
+)
+
+// These tests run one stream configuration through real nginx and through
+// bunsan, and require the same backend for every connection, where nginx
+// defines the answer: round-robin with weights, hashing of the client
+// address (plain and consistent), random with one server left, and
+// failover when a server refuses.
+
+// nameFrom connects from a chosen loopback source address (so that
+// hashing sees many clients) and returns the backend's first line.
+func nameFrom(t *testing.T, src, addr string) string {
+	t.Helper()
+	d := net.Dialer{Timeout: testTimeout}
+	if src != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
+	}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("dial %s from %s: %v", addr, src, err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(testTimeout))
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	return strings.TrimSuffix(line, "\n")
+}
+
+func TestNginxDifferential(t *testing.T) {
+	nginxtest.Binary(t) // skips without nginx
+	bs := []*nameBackend{startBackend(t, "a"), startBackend(t, "b"), startBackend(t, "c"), startBackend(t, "d")}
+	dead := refusing(t)
+	var clients []string
+	for i := 2; i < 42; i++ {
+		clients = append(clients, fmt.Sprintf("127.0.%d.%d", i%7, i))
+	}
+	sequential := make([]string, 12) // all from 127.0.0.1
+	tests := []struct {
+		name     string
+		upstream string
+		from     []string
+	}{
+		{"weighted round-robin", fmt.Sprintf("server %s weight=3; server %s; server %s weight=2;", bs[0].addr, bs[1].addr, bs[2].addr), sequential},
+		{"hash remote_addr", fmt.Sprintf("hash $remote_addr; server %s; server %s weight=2; server %s; server %s;", bs[0].addr, bs[1].addr, bs[2].addr, bs[3].addr), clients},
+		{"hash remote_addr consistent", fmt.Sprintf("hash $remote_addr consistent; server %s; server %s; server %s weight=3; server %s;", bs[0].addr, bs[1].addr, bs[2].addr, bs[3].addr), clients},
+		{"failover to the next", fmt.Sprintf("server %s; server %s; server %s;", dead, bs[0].addr, bs[1].addr), sequential},
+		{"hash with a refusing server", fmt.Sprintf("hash $remote_addr; server %s; server %s; server %s;", bs[0].addr, dead, bs[1].addr), clients},
+		{"backup after failure", fmt.Sprintf("server %s; server %s backup;", dead, bs[3].addr), sequential[:4]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := fmt.Sprintf("upstream u { %s }\n    server { listen %%s; proxy_pass u; proxy_connect_timeout 5s; }", tt.upstream)
+			naddr := nginxtest.FreeAddr(t)
+			// No Wait probe: a probe connection would take a pick (or,
+			// under load, two). The master binds before it starts the
+			// worker, so once the worker is started connections queue.
+			ng := nginxtest.Start(t, nginxtest.Config{Stream: fmt.Sprintf(body, naddr)})
+			waitWorker(t, ng)
+			r := startRig(t, "stream {\n    "+fmt.Sprintf(body, "127.0.0.1:1")+"\n}")
+			var want, got []string
+			for _, src := range tt.from {
+				want = append(want, nameFrom(t, src, naddr))
+				got = append(got, nameFrom(t, src, r.addrs[key1]))
+			}
+			ng.Stop()
+			t.Logf("nginx: %v", want)
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("backends differ\nnginx:  %v\nbunsan: %v", want, got)
+			}
+		})
+	}
+}
+
+// waitWorker waits until nginx says it started its worker.
+func waitWorker(t *testing.T, ng *nginxtest.Server) {
+	t.Helper()
+	deadline := time.Now().Add(testTimeout)
+	for !strings.Contains(ng.Stderr(), "start worker process") {
+		if time.Now().After(deadline) {
+			t.Fatalf("nginx did not start a worker:\n%s", ng.Stderr())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
