@@ -17,6 +17,17 @@ if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
   fi
 fi
 
+# Pebble, a test ACME server, for the ACME end-to-end test.
+if ! command -v pebble >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "== installing pebble (for the ACME test)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pebble >/dev/null
+  else
+    echo "pebble is not installed: the ACME test will skip (run as root to install it)" >&2
+  fi
+fi
+
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then

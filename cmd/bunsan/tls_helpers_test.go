@@ -122,6 +122,11 @@ func (ca *testCA) issue(t *testing.T, l leaf) (string, string) {
 	if l.ocsp != "" {
 		tmpl.OCSPServer = []string{l.ocsp}
 	}
+	for _, n := range l.names {
+		if ip := net.ParseIP(n); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		}
+	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
 	if err != nil {
 		t.Fatal(err)

@@ -52,9 +52,15 @@ type SSL struct {
 	// or http for the http-level defaults).
 	Upstream ProxyTLS
 
+	// ACME is acme_certificate: the certificate of "ssl_certificate
+	// $acme_certificate" comes from this issuer.
+	ACME *ACMECertificate
+
 	// locations holds proxy_ssl_* written inside this server's locations.
 	locations map[*Location]*ProxyTLS
-	set       sslSet
+	// issuers are the http level's acme_issuer blocks.
+	issuers []ACMEIssuer
+	set     sslSet
 }
 
 // CertPair is one ssl_certificate with its key, as absolute paths.
@@ -142,7 +148,7 @@ func mergeSSL(dst *SSL, parent *SSL) {
 // nginx's defaults. It does not modify the model.
 func (h *HTTP) ServerSSL(srv *Server) SSL {
 	out := srv.SSL
-	out.locations = nil
+	out.locations, out.issuers = nil, nil
 	if top := h.tlsDefaults(false); top != nil {
 		mergeSSL(&out, top)
 	}
@@ -192,7 +198,7 @@ func sslDirectives() []*directive {
 			warn: "ticket keys are generated at start; tickets do not survive a restart"},
 		{name: "ssl_early_data", ctx: hs, minArgs: 1, maxArgs: 1, handle: handleSSLEarlyData},
 		{name: "ssl", ctx: hs, minArgs: 1, maxArgs: 1, handle: handleSSLObsolete},
-	}, proxySSLDirectives()...)
+	}, append(proxySSLDirectives(), acmeDirectives()...)...)
 }
 
 // sslAt is the SSL settings the directive at s writes: the server's, or
@@ -215,6 +221,10 @@ func handleSSLKey(l *loader, s *scope, d *conf.Directive) error {
 // sslFile records a certificate or key path, checking that it is there.
 func (l *loader) sslFile(s *scope, d *conf.Directive, key bool) error {
 	p := d.Args[0]
+	if (!key && p == ACMECertificateVar) || (key && p == ACMEKeyVar) {
+		addCertFile(l.sslAt(s), p, key, d)
+		return nil
+	}
 	if strings.HasPrefix(p, "data:") || strings.Contains(p, "$") {
 		return argError(d, 0, "%q: certificates from variables or data: are not supported yet; name a PEM file", p)
 	}

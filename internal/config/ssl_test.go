@@ -142,3 +142,48 @@ func TestSSLWarnings(t *testing.T) {
 		}
 	}
 }
+
+func TestACMEConfig(t *testing.T) {
+	m, err := loadSSLText(t, `
+http {
+    acme_issuer le {
+        uri https://acme.example/directory;
+        contact admin@example.test;
+        state_path acme;
+        accept_terms_of_service;
+        challenge http-01;
+    }
+    server {
+        listen 443 ssl;
+        server_name a.test;
+        acme_certificate le a.test www.a.test key=ecdsa:256;
+        ssl_certificate $acme_certificate;
+        ssl_certificate_key $acme_certificate_key;
+    }
+}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := m.HTTP.ACMEIssuer("le")
+	if iss == nil || iss.URI != "https://acme.example/directory" || !iss.AcceptTOS || iss.Challenge != "http-01" ||
+		len(iss.Contacts) != 1 || iss.Contacts[0] != "mailto:admin@example.test" || !strings.HasSuffix(iss.StatePath, "/acme") {
+		t.Fatalf("issuer: %+v", iss)
+	}
+	ssl := m.HTTP.ServerSSL(m.HTTP.Servers[0])
+	if ssl.ACME == nil || ssl.ACME.Issuer != "le" || strings.Join(ssl.ACME.Names, ",") != "a.test,www.a.test" {
+		t.Errorf("acme_certificate: %+v", ssl.ACME)
+	}
+	if len(ssl.Certificates) != 1 || ssl.Certificates[0].Cert != ACMECertificateVar || ssl.Certificates[0].Key != ACMEKeyVar {
+		t.Errorf("certificates: %+v", ssl.Certificates)
+	}
+	for _, tt := range []struct{ text, want string }{
+		{"http { acme_issuer x { contact a@b; } }", `acme_issuer "x" has no uri`},
+		{"http { acme_issuer x { uri https://a/; challenge dns-01; } }", `unsupported challenge "dns-01"`},
+		{"http { acme_issuer x { uri https://a/; bogus 1; } }", `unknown directive "bogus" in acme_issuer`},
+		{"http { server { acme_certificate x *.a.test; } }", `invalid identifier "*.a.test"`},
+	} {
+		if _, err := loadSSLText(t, tt.text); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: %v, want %q", tt.text, err, tt.want)
+		}
+	}
+}

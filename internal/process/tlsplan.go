@@ -2,8 +2,10 @@ package process
 
 import (
 	"crypto/tls"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"bunsan/internal/config"
 	"bunsan/internal/tlsconf"
@@ -57,6 +59,13 @@ func listenPlan(m *config.Model, log *slog.Logger) (map[string]plan, error) {
 			in.ssl = in.ssl || ln.SSL
 			in.h2 = in.h2 || ln.HTTP2 || ssl.HTTP2
 			site := tlsconf.Site{Names: srv.Names, SSL: ssl, Pos: srv.Pos}
+			if a := ssl.ACME; a != nil {
+				iss := m.HTTP.ACMEIssuer(a.Issuer)
+				if iss == nil {
+					return nil, fmt.Errorf("%s:%d: no acme_issuer %q is defined: add acme_issuer %s { uri ...; } to http", a.Pos.File, a.Pos.Line, a.Issuer, a.Issuer)
+				}
+				site.ACME, site.ACMENames = iss, acmeNames(a, srv)
+			}
 			if ln.DefaultServer {
 				in.sites = append([]tlsconf.Site{site}, in.sites...)
 			} else {
@@ -85,4 +94,20 @@ func listenPlan(m *config.Model, log *slog.Logger) (map[string]plan, error) {
 		want[addr] = p
 	}
 	return want, nil
+}
+
+// acmeNames are the names to order for a server: acme_certificate's
+// identifiers, or else the server's exact server_name values (wildcards
+// and regular expressions cannot be proven with HTTP-01 or TLS-ALPN-01).
+func acmeNames(a *config.ACMECertificate, srv *config.Server) []string {
+	if len(a.Names) > 0 {
+		return a.Names
+	}
+	var out []string
+	for _, n := range srv.Names {
+		if n != "" && n != "_" && !strings.ContainsAny(n, "*~") && !strings.HasPrefix(n, ".") {
+			out = append(out, n)
+		}
+	}
+	return out
 }

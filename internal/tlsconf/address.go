@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"bunsan/internal/config"
@@ -20,17 +21,30 @@ type Site struct {
 	SSL config.SSL
 	// Pos is where the server block starts, for messages.
 	Pos config.Pos
+	// ACME is the issuer of "ssl_certificate $acme_certificate" and
+	// ACMENames the names to order; nil when the server has none.
+	ACME      *config.ACMEIssuer
+	ACMENames []string
 }
 
 // site is a Site with its files loaded.
 type site struct {
 	certs  []tls.Certificate
+	pos    []config.Pos        // where each of certs was named
 	cas    []*x509.Certificate // CAs for client certificates
 	pool   *x509.CertPool      // the same, as a pool
 	verify string
 	depth  int
 	// staple is set when ssl_stapling is on and a responder is known.
 	staple bool
+	// acme holds the ACME certificate, when the server has one; it is
+	// empty until the first is obtained.
+	acme *atomic.Pointer[tls.Certificate]
+}
+
+// has reports whether the site can present a certificate now.
+func (s *site) has() bool {
+	return len(s.certs) > 0 || (s.acme != nil && s.acme.Load() != nil)
 }
 
 // AddressConfig builds the TLS configuration of one listening address
@@ -51,6 +65,7 @@ func AddressConfig(sites []Site, h2 bool) (*tls.Config, []string, error) {
 	}
 	var warnings []string
 	var idx names
+	alpnACME := false
 	loaded := make([]site, len(sites))
 	for i, s := range sites {
 		ld, w, err := loadSite(s)
@@ -63,14 +78,15 @@ func AddressConfig(sites []Site, h2 bool) (*tls.Config, []string, error) {
 			return nil, nil, fmt.Errorf("%s:%d: %v", s.Pos.File, s.Pos.Line, err)
 		}
 		h2 = h2 || s.SSL.HTTP2
+		alpnACME = alpnACME || (s.ACME != nil && s.ACME.Challenge == "tls-alpn-01")
 	}
-	if len(loaded[0].certs) == 0 {
+	if len(loaded[0].certs) == 0 && loaded[0].acme == nil {
 		return nil, nil, fmt.Errorf("%s:%d: no \"ssl_certificate\" is defined for the default server of this TLS address", sites[0].Pos.File, sites[0].Pos.Line)
 	}
 	def := sites[0].SSL
 	warnings = append(warnings, differences(sites)...)
 	cfg := &tls.Config{
-		NextProtos:             alpn(h2),
+		NextProtos:             alpn(h2, alpnACME),
 		SessionTicketsDisabled: !def.SessionTickets,
 		CipherSuites:           def.Ciphers,
 	}
@@ -83,13 +99,24 @@ func AddressConfig(sites []Site, h2 bool) (*tls.Config, []string, error) {
 		cfg.CurvePreferences = append(cfg.CurvePreferences, tls.CurveID(c))
 	}
 	pick := func(serverName string) *site {
-		if i := idx.lookup(serverName); i >= 0 && len(loaded[i].certs) > 0 {
+		if i := idx.lookup(serverName); i >= 0 && loaded[i].has() {
 			return &loaded[i]
 		}
 		return &loaded[0]
 	}
 	cfg.GetCertificate = func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		if c := DefaultACME.alpnCertificate(hello); c != nil {
+			return c, nil // an ACME server validating tls-alpn-01
+		}
 		s := pick(hello.ServerName)
+		if s.acme != nil {
+			if c := s.acme.Load(); c != nil {
+				return c, nil
+			}
+		}
+		if len(s.certs) == 0 {
+			return nil, fmt.Errorf("no certificate for %q yet: the ACME certificate has not been obtained", hello.ServerName)
+		}
 		c := &s.certs[0]
 		for i := range s.certs {
 			if hello.SupportsCertificate(&s.certs[i]) == nil {
@@ -124,11 +151,23 @@ func loadSite(s Site) (site, []string, error) {
 		return out, nil, fmt.Errorf("%s:%d: cannot read ssl_password_file: %v", p.File, p.Line, err)
 	}
 	for _, p := range s.SSL.Certificates {
+		if p.Cert == config.ACMECertificateVar {
+			if s.ACME == nil {
+				return out, nil, fmt.Errorf("%s:%d: ssl_certificate $acme_certificate needs acme_certificate ISSUER; in the same server", p.Pos.File, p.Pos.Line)
+			}
+			slot, err := DefaultACME.Certificate(*s.ACME, s.ACMENames)
+			if err != nil {
+				return out, nil, fmt.Errorf("%s:%d: %v", p.Pos.File, p.Pos.Line, err)
+			}
+			out.acme = slot
+			continue
+		}
 		cert, err := LoadPair(p.Cert, p.Key, passwords)
 		if err != nil {
 			return out, nil, pairError(p, err)
 		}
 		out.certs = append(out.certs, cert)
+		out.pos = append(out.pos, p.Pos)
 	}
 	if s.SSL.Stapling {
 		warnings = append(warnings, out.watchStaples(s)...)
@@ -192,7 +231,7 @@ func (out *site) watchStaples(s Site) []string {
 	var warnings []string
 	for i := range out.certs {
 		if err := DefaultStapler.Watch(&out.certs[i], s.SSL.StaplingResponder, extra); err != nil {
-			p := s.SSL.Certificates[i].Pos
+			p := out.pos[i]
 			warnings = append(warnings, fmt.Sprintf("%s:%d: \"ssl_stapling\" ignored: %v", p.File, p.Line, err))
 			continue
 		}

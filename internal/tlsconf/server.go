@@ -33,15 +33,22 @@ func ServerConfig(pairs []config.CertPair, protocols []string, h2 bool) (*tls.Co
 		}
 		cfg.MinVersion, cfg.MaxVersion = lo, hi
 	}
-	cfg.NextProtos = alpn(h2)
+	cfg.NextProtos = alpn(h2, false)
 	return cfg, warnings, nil
 }
 
-func alpn(h2 bool) []string {
+// alpn is the ALPN list of an address. "acme-tls/1" comes last, so that
+// only an ACME server validating tls-alpn-01 (which offers nothing else)
+// gets it.
+func alpn(h2, acmeALPN bool) []string {
+	out := []string{"http/1.1"}
 	if h2 {
-		return []string{"h2", "http/1.1"}
+		out = []string{"h2", "http/1.1"}
 	}
-	return []string{"http/1.1"}
+	if acmeALPN {
+		out = append(out, "acme-tls/1")
+	}
+	return out
 }
 
 // pairError places a certificate loading error at its ssl_certificate line.
