@@ -32,6 +32,7 @@ func TestVerify(t *testing.T) {
 		// bcrypt needs golang.org/x/crypto; until then it verifies nothing.
 		{"$2y$05$abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZIIVFJeBui", "x", false},
 		{"plaintext", "plaintext", false}, // nginx would try crypt(3) DES
+		{"{PLAIN}" + strings.Repeat("x", 2000), strings.Repeat("x", 2000), false}, // longer than maxPassword
 	}
 	for _, tt := range tests {
 		if got := Verify(tt.hash, tt.password); got != tt.ok {
