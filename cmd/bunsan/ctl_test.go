@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -316,5 +318,59 @@ func TestSince(t *testing.T) {
 		if got := since(in, now); got != want {
 			t.Errorf("since(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestCtlAgainstBinary runs the real binary with an api location and
+// drives it with ctl while requests go through it. It skips until the
+// HTTP proxy serves "api" locations.
+func TestCtlAgainstBinary(t *testing.T) {
+	a, b, c := backend(t, "a"), backend(t, "b"), backend(t, "c")
+	lb, admin := freePort(t), freePort(t)
+	start(t, t.TempDir(), fmt.Sprintf(`
+http {
+    upstream app { server %s; server %s; }
+    server { listen %s; location / { proxy_pass http://app; } }
+    server { listen %s; location /api { api write=on; } }
+}`, a, b, lb, admin))
+	client := &http.Client{Timeout: 10 * time.Second}
+	if status, _ := get(t, client, "http://"+admin+"/api/"); status == http.StatusNotFound {
+		t.Skip("the HTTP proxy does not serve api locations yet")
+	}
+	ctlRun := func(args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := run(append([]string{"ctl", "-api", "http://" + admin + "/api"}, args...), &out, &errb); code != 0 {
+			t.Fatalf("ctl %v: %d %s", args, code, errb.String())
+		}
+		return out.String()
+	}
+	// served collects which backends answer n requests.
+	served := func(n int) map[string]int {
+		got := map[string]int{}
+		for range n {
+			status, body := get(t, client, "http://"+lb+"/")
+			if status != 200 {
+				t.Fatalf("status %d: %s", status, body)
+			}
+			got[strings.Fields(body)[0]]++
+		}
+		return got
+	}
+	ctlRun("drain", "app", a, "-wait")
+	if got := served(6); got["a"] != 0 || got["b"] != 6 {
+		t.Fatalf("with a drained: %v", got)
+	}
+	ctlRun("add", "app", c)
+	ctlRun("remove", "app", b)
+	if got := served(6); got["c"] != 6 {
+		t.Fatalf("after adding c and removing b: %v", got)
+	}
+	ctlRun("enable", "app", a)
+	if got := served(6); got["a"] != 3 || got["c"] != 3 {
+		t.Fatalf("with a enabled: %v", got)
+	}
+	if out := ctlRun("servers", "app"); !strings.Contains(out, a) || !strings.Contains(out, c) || strings.Contains(out, b) {
+		t.Fatalf("servers:\n%s", out)
 	}
 }
