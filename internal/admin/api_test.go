@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"bunsan/internal/config"
 	"bunsan/internal/upstream"
@@ -387,5 +388,42 @@ func TestAPIHealthAndPlus(t *testing.T) {
 	}
 	if strings.Join(hc.synced, " ") != "hashed" {
 		t.Errorf("health synced %q", hc.synced)
+	}
+}
+
+func TestAPIStream(t *testing.T) {
+	g, err := upstream.NewStore(nil).Build(upstream.Spec{Name: "db", Servers: []upstream.ServerSpec{
+		{Addr: "10.0.0.1:5432", Weight: 1, MaxFails: 1, FailTimeout: 10 * time.Second},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := New(&config.API{Write: true, Prefix: "/api"}, Options{Stream: func() []*upstream.Group { return []*upstream.Group{g} }})
+	tests := []struct {
+		method, path, body string
+		status             int
+		want               string
+	}{
+		{"GET", "/api/9/stream/upstreams/db", "", 200, `{"peers":[{"id":0,"server":"10.0.0.1:5432","name":"10.0.0.1:5432","backup":false,"weight":1,"state":"up","active":0,"connections":0,"sent":0,"received":0,"fails":0,"unavail":0,"health_checks":{"checks":0,"fails":0,"unhealthy":0},"downtime":0,"bunsan":{"effective_weight":1,"fails_counted":0}}],"keepalive":0,"zombies":0}`},
+		{"POST", "/api/9/stream/upstreams/db/servers", `{"server":"10.0.0.2"}`, 400, `~"code":"UpstreamBadAddress"`},
+		{"POST", "/api/9/stream/upstreams/db/servers", `{"server":"10.0.0.2:5432","route":"a"}`, 400, `~"code":"UpstreamConfFormatError"`},
+		{"POST", "/api/9/stream/upstreams/db/servers", `{"server":"10.0.0.2:5432"}`, 201, `~"id":1`},
+		{"GET", "/api/9/http/upstreams", "", 200, `{}`},
+	}
+	for _, s := range tests {
+		w := httptest.NewRecorder()
+		var body io.Reader
+		if s.body != "" {
+			body = strings.NewReader(s.body)
+		}
+		h.ServeHTTP(w, httptest.NewRequest(s.method, s.path, body))
+		got := strings.TrimSpace(w.Body.String())
+		ok := got == s.want
+		if c, found := strings.CutPrefix(s.want, "~"); found {
+			ok = strings.Contains(got, c)
+		}
+		if w.Code != s.status || !ok {
+			t.Errorf("%s %s: %d %s\nwant %d %s", s.method, s.path, w.Code, got, s.status, s.want)
+		}
 	}
 }

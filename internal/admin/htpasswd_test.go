@@ -31,7 +31,7 @@ func TestVerify(t *testing.T) {
 		{"$6$s$gsMpQH9j7TTFSRLDYmd6myzAE51AOEuLTdDtSUtGp7HIkF9mHfHl0zAcscFoXI/3u2xHFAAecSsvFxbgYJCHs/", long + ".", false},
 		// bcrypt needs golang.org/x/crypto; until then it verifies nothing.
 		{"$2y$05$abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZIIVFJeBui", "x", false},
-		{"plaintext", "plaintext", false}, // nginx would try crypt(3) DES
+		{"plaintext", "plaintext", false},                                         // nginx would try crypt(3) DES
 		{"{PLAIN}" + strings.Repeat("x", 2000), strings.Repeat("x", 2000), false}, // longer than maxPassword
 	}
 	for _, tt := range tests {
