@@ -216,6 +216,10 @@ func handleReturn(l *loader, s *scope, d *conf.Directive) error {
 			r.Text = d.Args[1]
 		}
 	}
+	if s.ifb != nil {
+		s.ifb.Return = r
+		return nil
+	}
 	if s.loc != nil {
 		s.loc.Return = r
 	} else {

@@ -22,6 +22,7 @@ func httpMoreDirectives() []*directive {
 		{name: "access_log", ctx: all | CtxIf | CtxLimitExcept, minArgs: 1, maxArgs: many, repeat: true, handle: handleHTTPAccessLog},
 		{name: "log_format", ctx: CtxHTTP, minArgs: 2, maxArgs: many, repeat: true, handle: handleHTTPLogFormat},
 		{name: "map", ctx: CtxHTTP, minArgs: 2, maxArgs: 2, block: true, repeat: true, handle: handleHTTPMap},
+		{name: "if", ctx: CtxServer | CtxLocation, minArgs: 1, maxArgs: many, block: true, repeat: true, handle: handleIf},
 		{name: "set", ctx: srvLoc, minArgs: 2, maxArgs: 2, repeat: true, handle: handleSet},
 		{name: "set_real_ip_from", ctx: all, minArgs: 1, maxArgs: 1, repeat: true, handle: handleHTTPRealIPFrom},
 		{name: "real_ip_header", ctx: all, minArgs: 1, maxArgs: 1, handle: func(l *loader, s *scope, d *conf.Directive) error {
@@ -265,12 +266,7 @@ func handleSet(l *loader, s *scope, d *conf.Directive) error {
 	if !strings.HasPrefix(name, "$") || len(name) < 2 {
 		return argError(d, 0, "invalid variable name %q: write set $name value;", name)
 	}
-	sv := SetVar{Name: name[1:], Value: d.Args[1]}
-	if s.loc != nil {
-		s.loc.Sets = append(s.loc.Sets, sv)
-	} else {
-		s.srv.Sets = append(s.srv.Sets, sv)
-	}
+	s.addRewrite(RewriteOp{Set: &SetVar{Name: name[1:], Value: d.Args[1]}})
 	return nil
 }
 

@@ -102,6 +102,7 @@ type scope struct {
 	ups   *upstreamScope
 	proxy *Proxy
 	set   *Settings
+	ifb   *If // inside an if block
 }
 
 func (l *loader) errorf(p conf.Pos, format string, args ...any) {

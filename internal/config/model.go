@@ -78,9 +78,9 @@ type Server struct {
 	// the http level; locations inherit from it.
 	Proxy    Proxy
 	Settings Settings
-	// Sets are the server-level set directives, run before the
-	// location's, in order.
-	Sets []SetVar
+	// Rewrite is the server-level set and if directives, run in order
+	// before the location's (nginx's server rewrite phase).
+	Rewrite []RewriteOp
 }
 
 // Listen is one listen directive.
@@ -115,7 +115,7 @@ type Location struct {
 	Locations []*Location // nested
 	Proxy     Proxy
 	Settings  Settings
-	Sets      []SetVar
+	Rewrite   []RewriteOp
 	Return    *Return
 	// API is set when the location serves the upstream API ("api").
 	API *API

@@ -24,7 +24,7 @@ type location struct {
 	re         *regexp.Regexp
 	children   *locations
 	handler    handler
-	sets       []setOp
+	rewrite    []rewriteOp
 	access     accessList
 	addHdrs    []addHeader
 	errorPages map[int]*errorPage
@@ -80,7 +80,7 @@ func (s *Snapshot) buildLocation(lc *config.Location) (*location, error) {
 	if loc.handler, err = s.buildHandler(lc); err != nil {
 		return nil, err
 	}
-	if loc.sets, err = compileSets(lc.Sets, s.vars); err != nil {
+	if loc.rewrite, err = compileRewrite(lc.Rewrite, s.vars); err != nil {
 		return nil, err
 	}
 	if loc.access, err = newAccessList(lc.Settings.Access); err != nil {

@@ -9,31 +9,6 @@ import (
 	"bunsan/internal/config"
 )
 
-// setOp is one "set $name value", run in order in nginx's rewrite phase.
-type setOp struct {
-	slot int
-	val  *expr
-}
-
-func compileSets(sets []config.SetVar, sc *varScope) ([]setOp, error) {
-	var out []setOp
-	for _, sv := range sets {
-		e, err := compileExpr(sv.Value, sc)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, setOp{slot: sc.slot(sv.Name), val: e})
-	}
-	return out, nil
-}
-
-func runSets(c *reqCtx, ops []setOp) {
-	for _, op := range ops {
-		c.vals[op.slot] = op.val.String(c)
-		c.ok[op.slot] = true
-	}
-}
-
 // buildVars declares every set and map variable before anything is
 // compiled, so that a variable may be used in a block before the one
 // that sets it, as nginx allows.
@@ -41,16 +16,12 @@ func (s *Snapshot) buildVars(h *config.HTTP) error {
 	var walk func(locs []*config.Location)
 	walk = func(locs []*config.Location) {
 		for _, l := range locs {
-			for _, sv := range l.Sets {
-				s.vars.slot(sv.Name)
-			}
+			declareRewrite(l.Rewrite, s.vars)
 			walk(l.Locations)
 		}
 	}
 	for _, srv := range h.Servers {
-		for _, sv := range srv.Sets {
-			s.vars.slot(sv.Name)
-		}
+		declareRewrite(srv.Rewrite, s.vars)
 		walk(srv.Locations)
 	}
 	s.declareCaptures(h)

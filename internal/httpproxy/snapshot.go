@@ -27,11 +27,11 @@ type Snapshot struct {
 
 // vserver is one server block, compiled.
 type vserver struct {
-	cfg    *config.Server
-	locs   *locations
-	named  map[string]*location
-	sets   []setOp
-	realIP *realIP
+	cfg     *config.Server
+	locs    *locations
+	named   map[string]*location
+	rewrite []rewriteOp
+	realIP  *realIP
 	// limits are the connection settings of the address this server is
 	// the default of (nginx takes them from the default server).
 	limits Limits
@@ -88,7 +88,7 @@ func Build(m *config.Model, store *upstream.Store, log *slog.Logger) (*Snapshot,
 func (s *Snapshot) buildServer(sc *config.Server) (*vserver, error) {
 	vs := &vserver{cfg: sc, named: map[string]*location{}, limits: limitsOf(&sc.Settings)}
 	var err error
-	if vs.sets, err = compileSets(sc.Sets, s.vars); err != nil {
+	if vs.rewrite, err = compileRewrite(sc.Rewrite, s.vars); err != nil {
 		return nil, err
 	}
 	vs.realIP = newRealIP(&sc.Settings)
@@ -188,7 +188,11 @@ func (s *Snapshot) serve(addr string, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.uri = uri
-	runSets(c, vs.sets)
+	if ret := runRewrite(c, vs.rewrite); ret != nil {
+		ret.serve(c, nil) // a server-level if ... return
+		s.logs.write(c, nil)
+		return
+	}
 	loc, locCaps := vs.locs.match(uri)
 	if locCaps != nil {
 		c.caps, c.capRe = locCaps, loc.re
@@ -210,7 +214,10 @@ func (s *Snapshot) run(c *reqCtx, loc *location) {
 	if loc.realIP != nil {
 		loc.realIP.apply(c.r, c.peer)
 	}
-	runSets(c, loc.sets)
+	if ret := runRewrite(c, loc.rewrite); ret != nil {
+		ret.serve(c, loc)
+		return
+	}
 	if _, isReturn := loc.handler.(*returnHandler); !isReturn && !loc.access.allowed(c.r) {
 		c.errorPage(loc, http.StatusForbidden)
 		return
