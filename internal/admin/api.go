@@ -241,9 +241,16 @@ func (h *handler) upstreams(w http.ResponseWriter, r *http.Request, list []*upst
 	segs = segs[1:]
 	switch {
 	case len(segs) == 0:
-		if h.method(w, r, http.MethodGet) {
-			writeJSON(w, http.StatusOK, h.upstreamJSON(g, stream))
+		if !h.method(w, r, http.MethodGet, http.MethodDelete) {
+			return
 		}
+		if r.Method == http.MethodDelete {
+			// NGINX Plus: DELETE of an upstream resets its statistics.
+			g.ResetStats()
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		writeJSON(w, http.StatusOK, h.upstreamJSON(g, stream))
 	case segs[0] != "servers" || len(segs) > 2:
 		writeError(w, errPathNotFound)
 	case len(segs) == 1:

@@ -106,7 +106,7 @@ func (f *fixture) do(method, path, body string) (int, string) {
 	r := httptest.NewRequest(method, path, rd)
 	w := httptest.NewRecorder()
 	f.api.ServeHTTP(w, r)
-	if ct := w.Header().Get("Content-Type"); w.Code != http.StatusUnauthorized && ct != "application/json" {
+	if ct := w.Header().Get("Content-Type"); w.Code != http.StatusUnauthorized && w.Code != http.StatusNoContent && ct != "application/json" {
 		f.t.Errorf("%s %s: Content-Type %q", method, path, ct)
 	}
 	return w.Code, w.Body.String()
@@ -156,6 +156,8 @@ func TestAPISequence(t *testing.T) {
 		{"DELETE", "/api/9/http/upstreams/backend/servers/2", "", 200, `~{"id":3,`},
 		{"DELETE", "/api/9/http/upstreams/backend/servers/2", "", 404, `~"code":"UpstreamServerNotFound"`},
 		{"PUT", "/api/9/http/upstreams/backend/servers", "", 405, `~"code":"MethodNotSupported"`},
+		{"DELETE", "/api/9/http/upstreams/backend", "", 204, ""},
+		{"GET", "/api/9/http/upstreams/backend", "", 200, `~"zombies":0`},
 		{"GET", "/api/9/stream/upstreams", "", 200, `{}`},
 	}
 	for _, s := range steps {

@@ -110,7 +110,7 @@ func apiState(s upstream.State) string {
 
 func (h *handler) upstreamJSON(g *upstream.Group, stream bool) Upstream {
 	st := g.Servers()
-	u := Upstream{Peers: make([]Peer, 0, len(st)), Zone: g.Spec().Zone}
+	u := Upstream{Peers: make([]Peer, 0, len(st)), Zone: g.Spec().Zone, Zombies: g.Zombies()}
 	for _, s := range st {
 		p := peerJSON(s, stream)
 		if h.opts.HealthStatus != nil {

@@ -163,6 +163,7 @@ func (g *Group) change(edit func([]ServerSpec) ([]ServerSpec, error)) error {
 	for _, t := range targets {
 		t.set.Store(t.buildSet(gs, list, states))
 	}
+	gs.retire(states)
 	gs.peers = states
 	gs.servers = list
 	if f := gs.latestSpec().StateFile; f != "" {
@@ -179,4 +180,49 @@ func (gs *groupState) latestSpec() *Spec {
 		return &Spec{}
 	}
 	return &gs.latest.spec
+}
+
+// retire remembers the servers that leave (those of gs.peers not in
+// next) while they still have requests in flight: the API's "zombies".
+// Called with gs.mu held, before gs.peers becomes next.
+func (gs *groupState) retire(next map[string]*peerState) {
+	for addr, st := range gs.peers {
+		if next[addr] == nil && st.conns.Load() > 0 {
+			gs.zombies = append(gs.zombies, st)
+		}
+	}
+}
+
+// Zombies is the number of servers removed from the group (through the
+// API or a reload) that still have requests in flight.
+func (g *Group) Zombies() int {
+	gs := g.gs
+	gs.mu.Lock()
+	defer gs.mu.Unlock()
+	live := gs.zombies[:0]
+	for _, st := range gs.zombies {
+		if st.conns.Load() > 0 {
+			live = append(live, st)
+		}
+	}
+	clear(gs.zombies[len(live):])
+	gs.zombies = live
+	return len(live)
+}
+
+// ResetStats zeroes the servers' counters (requests, failures, responses,
+// unavailability count, selected time), as the API's DELETE of an
+// upstream does. Live state that decides picks (active connections,
+// failures within fail_timeout) is kept.
+func (g *Group) ResetStats() {
+	for _, p := range g.Peers() {
+		st := p.st
+		st.requests.Store(0)
+		st.failures.Store(0)
+		st.unavail.Store(0)
+		st.selected.Store(0)
+		for i := range st.responses {
+			st.responses[i].Store(0)
+		}
+	}
 }

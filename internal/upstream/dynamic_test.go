@@ -310,3 +310,24 @@ func TestDynamicConcurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestZombiesAndResetStats(t *testing.T) {
+	g, _ := build(t, Spec{Name: "u", Servers: []ServerSpec{srv(t, "a:80"), srv(t, "b:80")}})
+	held := pickPeer(t, g, g.Peer("a:80"))
+	g.Done(pickPeer(t, g, g.Peer("b:80")), Outcome{Result: Success, Status: 200})
+	if err := g.RemoveServer(held.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if n := g.Zombies(); n != 1 {
+		t.Fatalf("zombies %d", n)
+	}
+	g.Done(held, Outcome{Result: Success})
+	if n := g.Zombies(); n != 0 {
+		t.Fatalf("zombies %d after the last request", n)
+	}
+	g.ResetStats()
+	s := g.Servers()[0]
+	if s.Requests != 0 || s.Responses[1] != 0 || !s.Selected.IsZero() {
+		t.Fatalf("after reset %+v", s)
+	}
+}

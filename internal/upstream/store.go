@@ -50,6 +50,8 @@ type groupState struct {
 	base map[string]ServerSpec
 	// latest is the Group built last; API changes apply to it.
 	latest *Group
+	// zombies are servers that left with requests in flight.
+	zombies []*peerState
 }
 
 // NewStore returns an empty Store. A nil clock means real time.
@@ -133,6 +135,7 @@ func (s *Store) Build(spec Spec) (*Group, error) {
 	list := mergeServers(gs.base, gs.servers, spec.Servers)
 	states := make(map[string]*peerState, len(list))
 	g.set.Store(g.buildSet(gs, list, states))
+	gs.retire(states)
 	gs.peers = states
 	gs.servers = list
 	gs.base = make(map[string]ServerSpec, len(spec.Servers))
