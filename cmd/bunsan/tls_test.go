@@ -17,9 +17,7 @@ import (
 // TestTLSSNIAcrossServers runs three server blocks on one TLS port,
 // named exactly, by wildcard and by regular expression, and checks that
 // each name gets its own certificate and an unknown name the default
-// server's. (The regular-expression server is asked for once the model
-// keeps regex server names; internal/tlsconf's TestNamesLookup covers
-// the matching.)
+// server's.
 func TestTLSSNIAcrossServers(t *testing.T) {
 	dir := t.TempDir()
 	ca := newCA(t, dir, "sni")
@@ -53,6 +51,7 @@ http {
 	}{
 		{"exact.test", "exact.test"},
 		{"a.wild.test", "*.wild.test"},
+		{"re2.test", "re1.test"},
 		{"unknown.test", "*.wild.test"}, // the default_server's
 		{"", "*.wild.test"},
 	}

@@ -109,16 +109,10 @@ func (ls *logSet) targetsFor(s *config.Settings) ([]logTarget, error) {
 		for _, al := range logs {
 			f, err := ls.open(al)
 			if err != nil && implicit {
-				// The default log is a convenience: a prefix without a
-				// logs directory (bunsan demo, tests) must not stop the
-				// configuration loading.
-				if mkErr := os.MkdirAll(filepath.Dir(al.Path), 0o755); mkErr == nil {
-					f, err = ls.open(al)
-				}
-				if err != nil {
-					ls.defaultFailed = true
-					continue
-				}
+				// The default log is a convenience: an unwritable prefix
+				// (bunsan demo as a user) must not stop the configuration.
+				ls.defaultFailed = true
+				continue
 			}
 			if err != nil {
 				return nil, err
@@ -141,6 +135,9 @@ func (ls *logSet) open(al config.HTTPAccessLog) (*logFile, error) {
 		f = os.Stderr
 	} else {
 		var err error
+		// The directory is made if missing (nginx would refuse to start),
+		// as bunsan also makes logs/ for its pid file.
+		_ = os.MkdirAll(filepath.Dir(al.Path), 0o755)
 		if f, err = os.OpenFile(al.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err != nil {
 			return nil, fmt.Errorf("access_log: %w", err)
 		}

@@ -17,7 +17,7 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	if rt, ok := h.(*httpproxy.Router); ok {
 		lim = rt.Limits()
 	}
-	return &http.Server{
+	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: lim.HeaderTimeout,
 		ReadTimeout:       0, // client_body_timeout is applied per read by the proxy
@@ -28,6 +28,10 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 		ConnContext:    httpproxy.ConnContext,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
+	// Buffered access log lines are written out when a graceful stop
+	// begins; requests still finishing are flushed by the log's timer.
+	srv.RegisterOnShutdown(httpproxy.FlushLogs)
+	return srv
 }
 
 // guardPlain puts the request guard in front of a plain-text listener.
