@@ -73,12 +73,14 @@ func (g *Group) AddServer(s ServerSpec) (ServerConf, error) {
 		}
 		return append(list, s), nil
 	})
-	if p := g.Peer(s.Addr); p != nil {
-		id = p.id
-	}
 	if err != nil && !isPersist(err) {
 		return ServerConf{}, err
 	}
+	g.gs.mu.Lock()
+	if st := g.gs.peers[s.Addr]; st != nil {
+		id = st.id
+	}
+	g.gs.mu.Unlock()
 	return ServerConf{ID: id, ServerSpec: s}, err
 }
 
@@ -86,11 +88,7 @@ func (g *Group) AddServer(s ServerSpec) (ServerConf, error) {
 // on it finish; it takes no new ones.
 func (g *Group) RemoveServer(id int) error {
 	return g.change(func(list []ServerSpec) ([]ServerSpec, error) {
-		p := g.PeerByID(id)
-		if p == nil {
-			return nil, ErrServerNotFound
-		}
-		i := slices.IndexFunc(list, func(o ServerSpec) bool { return o.Addr == p.addr })
+		i := g.gs.indexOf(list, id)
 		if i < 0 {
 			return nil, ErrServerNotFound
 		}
@@ -104,11 +102,7 @@ func (g *Group) RemoveServer(id int) error {
 func (g *Group) UpdateServer(id int, edit func(*ServerSpec) error) (ServerConf, error) {
 	var out ServerSpec
 	err := g.change(func(list []ServerSpec) ([]ServerSpec, error) {
-		p := g.PeerByID(id)
-		if p == nil {
-			return nil, ErrServerNotFound
-		}
-		i := slices.IndexFunc(list, func(o ServerSpec) bool { return o.Addr == p.addr })
+		i := g.gs.indexOf(list, id)
 		if i < 0 {
 			return nil, ErrServerNotFound
 		}
@@ -130,6 +124,16 @@ func (g *Group) UpdateServer(id int, edit func(*ServerSpec) error) (ServerConf, 
 		return ServerConf{}, err
 	}
 	return ServerConf{ID: id, ServerSpec: out}, err
+}
+
+// indexOf finds the server with the given id in list, by the ids of the
+// live state (the same for every Group of the name); -1 if none. Called
+// with gs.mu held.
+func (gs *groupState) indexOf(list []ServerSpec, id int) int {
+	return slices.IndexFunc(list, func(o ServerSpec) bool {
+		st := gs.peers[o.Addr]
+		return st != nil && st.id == id
+	})
 }
 
 func isPersist(err error) bool {

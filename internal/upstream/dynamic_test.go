@@ -331,3 +331,23 @@ func TestZombiesAndResetStats(t *testing.T) {
 		t.Fatalf("after reset %+v", s)
 	}
 }
+
+// TestChangeThroughOldGroupFindsNewServer: ids are the group's, not one
+// Group's: a Group of the configuration before a reload can change a
+// server the reload added.
+func TestChangeThroughOldGroupFindsNewServer(t *testing.T) {
+	store := NewStore(newFakeClock())
+	old, _ := store.Build(Spec{Name: "u", Servers: []ServerSpec{srv(t, "a:80")}})
+	cur, _ := store.Build(Spec{Name: "u", Servers: []ServerSpec{srv(t, "a:80"), srv(t, "b:80")}})
+	id := cur.Peer("b:80").ID()
+	mustUpdate(t, old, id, func(s *ServerSpec) { s.Weight = 4 })
+	if w := cur.Peer("b:80").Weight(); w != 4 {
+		t.Fatalf("weight %d", w)
+	}
+	if err := old.RemoveServer(id); err != nil {
+		t.Fatal(err)
+	}
+	if cur.Peer("b:80") != nil {
+		t.Fatal("b still served")
+	}
+}
