@@ -101,7 +101,6 @@ var unsupported = map[string]string{
 	"limit_req_zone":         "rate limiting is planned",
 	"limit_conn":             "connection limits are planned",
 	"limit_conn_zone":        "connection limits are planned",
-	"if":                     "if is planned",
 	"health_check":           "active health checks are planned",
 	"ssl_stapling":           "OCSP stapling is planned",
 	"ssl_client_certificate": "client certificates are planned",
