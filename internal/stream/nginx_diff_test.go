@@ -3,6 +3,7 @@ package stream
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -48,17 +49,21 @@ func TestNginxDifferential(t *testing.T) {
 		name     string
 		upstream string
 		from     []string
+		extra    string // in the server block
 	}{
-		{"weighted round-robin", fmt.Sprintf("server %s weight=3; server %s; server %s weight=2;", bs[0].addr, bs[1].addr, bs[2].addr), sequential},
-		{"hash remote_addr", fmt.Sprintf("hash $remote_addr; server %s; server %s weight=2; server %s; server %s;", bs[0].addr, bs[1].addr, bs[2].addr, bs[3].addr), clients},
-		{"hash remote_addr consistent", fmt.Sprintf("hash $remote_addr consistent; server %s; server %s; server %s weight=3; server %s;", bs[0].addr, bs[1].addr, bs[2].addr, bs[3].addr), clients},
-		{"failover to the next", fmt.Sprintf("server %s; server %s; server %s;", dead, bs[0].addr, bs[1].addr), sequential},
-		{"hash with a refusing server", fmt.Sprintf("hash $remote_addr; server %s; server %s; server %s;", bs[0].addr, dead, bs[1].addr), clients},
-		{"backup after failure", fmt.Sprintf("server %s; server %s backup;", dead, bs[3].addr), sequential[:4]},
+		{"weighted round-robin", fmt.Sprintf("server %s weight=3; server %s; server %s weight=2;", bs[0].addr, bs[1].addr, bs[2].addr), sequential, ""},
+		{"hash remote_addr", fmt.Sprintf("hash $remote_addr; server %s; server %s weight=2; server %s; server %s;", bs[0].addr, bs[1].addr, bs[2].addr, bs[3].addr), clients, ""},
+		{"hash remote_addr consistent", fmt.Sprintf("hash $remote_addr consistent; server %s; server %s; server %s weight=3; server %s;", bs[0].addr, bs[1].addr, bs[2].addr, bs[3].addr), clients, ""},
+		{"failover to the next", fmt.Sprintf("server %s; server %s; server %s;", dead, bs[0].addr, bs[1].addr), sequential, ""},
+		{"hash with a refusing server", fmt.Sprintf("hash $remote_addr; server %s; server %s; server %s;", bs[0].addr, dead, bs[1].addr), clients, ""},
+		{"backup after failure", fmt.Sprintf("server %s; server %s backup;", dead, bs[3].addr), sequential[:4], ""},
+		{"next upstream off", fmt.Sprintf("server %s; server %s; server %s;", bs[0].addr, dead, bs[1].addr), sequential, "proxy_next_upstream off;"},
+		{"next upstream tries 2", fmt.Sprintf("server %s max_fails=0; server %s max_fails=0; server %s;", dead, refusing(t), bs[2].addr), sequential, "proxy_next_upstream_tries 2;"},
+		{"max_fails 2", fmt.Sprintf("server %s max_fails=2; server %s; server %s;", dead, bs[0].addr, bs[1].addr), sequential, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body := fmt.Sprintf("upstream u { %s }\n    server { listen %%s; proxy_pass u; proxy_connect_timeout 5s; }", tt.upstream)
+			body := fmt.Sprintf("upstream u { %s }\n    server { listen %%s; proxy_pass u; proxy_connect_timeout 5s; %s }", tt.upstream, tt.extra)
 			naddr := nginxtest.FreeAddr(t)
 			// No Wait probe: a probe connection would take a pick (or,
 			// under load, two). The master binds before it starts the
@@ -89,5 +94,44 @@ func waitWorker(t *testing.T, ng *nginxtest.Server) {
 			t.Fatalf("nginx did not start a worker:\n%s", ng.Stderr())
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestNginxProxyProtocolBytes: the PROXY v1 line that nginx's
+// "proxy_protocol on" sends and the one bunsan sends are the same text,
+// byte for byte, given each one's client and listening ports.
+func TestNginxProxyProtocolBytes(t *testing.T) {
+	nginxtest.Binary(t)
+	addr, conns := rawBackend(t)
+	naddr := nginxtest.FreeAddr(t)
+	body := "server { listen %s; proxy_pass " + addr + "; proxy_protocol on; }"
+	ng := nginxtest.Start(t, nginxtest.Config{Stream: fmt.Sprintf(body, naddr)})
+	waitWorker(t, ng)
+	r := startRig(t, "stream { "+fmt.Sprintf(body, "127.0.0.1:1")+" }")
+	line := func(proxyAddr string) (string, string) {
+		c, err := net.DialTimeout("tcp", proxyAddr, testTimeout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		io.WriteString(c, "payload")
+		b := accept(t, conns)
+		defer b.Close()
+		got := make([]byte, 0, 128)
+		buf := make([]byte, 128)
+		for !strings.HasSuffix(string(got), "payload") {
+			n, err := b.Read(buf)
+			if err != nil {
+				t.Fatalf("backend: %v after %q", err, got)
+			}
+			got = append(got, buf[:n]...)
+		}
+		cl, sv := c.LocalAddr().(*net.TCPAddr), c.RemoteAddr().(*net.TCPAddr)
+		return string(got), fmt.Sprintf("PROXY TCP4 127.0.0.1 127.0.0.1 %d %d\r\npayload", cl.Port, sv.Port)
+	}
+	for _, p := range []struct{ who, addr string }{{"nginx", naddr}, {"bunsan", r.addrs[key1]}} {
+		if got, want := line(p.addr); got != want {
+			t.Errorf("%s sent %q, want %q", p.who, got, want)
+		}
 	}
 }
