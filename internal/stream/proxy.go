@@ -24,6 +24,8 @@ type Proxy struct {
 	// proxy_download_rate; tests replace them with a fake clock.
 	rateNow   func() time.Time
 	rateSleep func(time.Duration)
+	// udpSessions bounds each UDP listener's session table.
+	udpSessions int
 
 	current atomic.Pointer[Snapshot]
 	zones   zones
@@ -38,7 +40,7 @@ type Proxy struct {
 // New returns a Proxy that picks servers from groups built in store
 // (which must not be the HTTP proxy's: nginx keeps the names apart).
 func New(log *slog.Logger, store *upstream.Store) *Proxy {
-	return &Proxy{log: log, store: store, now: time.Now, rateNow: time.Now, rateSleep: time.Sleep, sessions: map[io.Closer]struct{}{}}
+	return &Proxy{log: log, store: store, now: time.Now, rateNow: time.Now, rateSleep: time.Sleep, udpSessions: DefaultUDPSessions, sessions: map[io.Closer]struct{}{}}
 }
 
 // Swap makes snap current. New connections use it; sessions in progress

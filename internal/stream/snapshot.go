@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net"
+	"net/netip"
 	"sort"
 
 	"bunsan/internal/config"
@@ -49,6 +50,8 @@ type server struct {
 	logs   []logRef
 	tls    *tls.Config
 	dialer net.Dialer
+	// bindAddr is proxy_bind as an address for Dialer.DialTCP (zero: any).
+	bindAddr netip.AddrPort
 }
 
 // ListenKey is the key of a listen directive, as Listen.Key.
@@ -117,6 +120,7 @@ func (p *Proxy) buildServer(st *config.Stream, cs *config.StreamServer, snap *Sn
 			return nil, fmt.Errorf("proxy_bind: %w", err)
 		}
 		srv.dialer.LocalAddr = a
+		srv.bindAddr = a.AddrPort()
 	}
 	for _, lc := range cs.Proxy.LimitConn {
 		z := st.Zones[lc.Zone]

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"time"
 
@@ -213,16 +214,27 @@ func (p *Proxy) connect(s *session, srv *server, snap *Snapshot) (*net.TCPConn, 
 	}
 }
 
-// dial connects to addr within proxy_connect_timeout.
+// dial connects to addr within proxy_connect_timeout. An IP:port address
+// (every upstream server written as one) is dialled without the
+// resolver, which saves a dozen allocations per connection.
 func (p *Proxy) dial(srv *server, addr string) (*net.TCPConn, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), srv.cfg.ConnectTimeout)
 	defer cancel()
 	t0 := p.now()
-	c, err := srv.dialer.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, 0, err
+	var c *net.TCPConn
+	if ap, err := netip.ParseAddrPort(addr); err == nil {
+		c, err = srv.dialer.DialTCP(ctx, "tcp", srv.bindAddr, ap)
+		if err != nil {
+			return nil, 0, err
+		}
+	} else {
+		nc, err := srv.dialer.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, 0, err
+		}
+		c = nc.(*net.TCPConn)
 	}
-	return c.(*net.TCPConn), p.now().Sub(t0), nil
+	return c, p.now().Sub(t0), nil
 }
 
 // sendPreamble writes what goes to the backend before the client's

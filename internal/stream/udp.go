@@ -10,10 +10,10 @@ import (
 	"bunsan/internal/upstream"
 )
 
-// maxUDPSessions bounds the session table of one UDP listener: a flood
-// of new source addresses cannot grow memory without limit. Datagrams
-// from new clients beyond it are dropped until sessions end.
-const maxUDPSessions = 16384
+// DefaultUDPSessions bounds the session table of one UDP listener: a
+// flood of new source addresses cannot grow memory without limit.
+// Datagrams from new clients beyond it are dropped until sessions end.
+const DefaultUDPSessions = 16384
 
 // udpSession binds one client address to one backend socket, as nginx's
 // UDP session: datagrams from the client go to the backend, datagrams
@@ -99,7 +99,7 @@ func (p *Proxy) newUDPSession(pc *net.UDPConn, key string, t *udpTable, from, lo
 		return nil
 	}
 	t.mu.Lock()
-	full := len(t.sessions) >= maxUDPSessions
+	full := len(t.sessions) >= p.udpSessions
 	t.mu.Unlock()
 	if full {
 		p.log.Warn("stream: UDP session table full; datagram dropped", "client", from)

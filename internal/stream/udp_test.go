@@ -125,3 +125,23 @@ func TestUDPIdleTimeoutEndsSession(t *testing.T) {
 		}
 	}
 }
+
+func TestUDPSessionTableBounded(t *testing.T) {
+	a := udpEcho(t, "a")
+	r := startRigWith(t, fmt.Sprintf(`stream { server { listen 127.0.0.1:1 udp; proxy_pass %s; proxy_timeout 10s; } }`, a),
+		func(p *Proxy) { p.udpSessions = 2 })
+	c1, c2, c3 := udpClient(t, r), udpClient(t, r), udpClient(t, r)
+	if udpAsk(t, c1, "1", testTimeout) != "a:1" || udpAsk(t, c2, "2", testTimeout) != "a:2" {
+		t.Fatal("the first two clients got no session")
+	}
+	// The table is full: the third client's datagram is dropped (a
+	// short wait suffices to see no answer; a late answer would fail
+	// the next check anyway).
+	if got := udpAsk(t, c3, "3", 200*time.Millisecond); got != "" {
+		t.Errorf("third client answered %q with a full table", got)
+	}
+	// Bound clients keep being served.
+	if got := udpAsk(t, c1, "again", testTimeout); got != "a:again" {
+		t.Errorf("bound client: %q", got)
+	}
+}
