@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"bunsan/internal/config"
 )
 
 // readCerts reads every certificate of a PEM file.
@@ -54,7 +56,7 @@ func poolOf(certs []*x509.Certificate) *x509.CertPool {
 // A client that sends no certificate is let through even with
 // "ssl_verify_client on": nginx answers such requests with 400 "No
 // required SSL certificate was sent" at HTTP level, which the HTTP side
-// does (see RequireClientCert). A certificate that fails verification
+// does (see ClientCertMissing). A certificate that fails verification
 // ends the handshake, where nginx would answer 400 "The SSL certificate
 // error"; failing early leaks nothing and is simpler for clients to see.
 // optional_no_ca asks for a certificate and verifies nothing.
@@ -115,4 +117,13 @@ func verifyClient(chain []*x509.Certificate, roots *x509.CertPool, depth int) er
 		}
 	}
 	return errors.New("client certificate not accepted: its chain is longer than ssl_verify_depth")
+}
+
+// ClientCertMissing reports whether a request must get nginx's 400 "No
+// required SSL certificate was sent": the server's ssl_verify_client is
+// "on" (ssl is config.HTTP.ServerSSL of the server that took the request)
+// and the client sent no certificate. A certificate that failed
+// verification never gets this far: it ends the handshake.
+func ClientCertMissing(ssl config.SSL, cs *tls.ConnectionState) bool {
+	return cs != nil && ssl.VerifyClient == "on" && len(cs.PeerCertificates) == 0
 }
