@@ -164,3 +164,19 @@ func TestVarNames(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamSample loads the parser's stream sample (every stream feature
+// nginx users reach for first) without an error.
+func TestStreamSample(t *testing.T) {
+	m, _, err := Load(Options{Prefix: t.TempDir() + "/", File: "../conf/testdata/stream.conf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := m.Stream
+	if len(st.Servers) != 2 || len(st.Upstreams) != 2 || st.Map("tls_upstream") == nil || !st.Servers[0].Listens[0].UDP {
+		t.Errorf("stream: %+v", st)
+	}
+	if p := st.Servers[1].Proxy; !p.SSLPreread || !p.ProxyProtocol || p.Pass.Var != true || p.ConnectTimeout != time.Second {
+		t.Errorf("second server: %+v", p)
+	}
+}

@@ -135,3 +135,78 @@ func TestNginxProxyProtocolBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestNginxUDP: with proxy_responses 1 each datagram is a session, so one
+// client walks the weighted round-robin; nginx and bunsan must agree.
+func TestNginxUDP(t *testing.T) {
+	nginxtest.Binary(t)
+	a, b := udpEcho(t, "a"), udpEcho(t, "b")
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	naddr := pc.LocalAddr().String()
+	pc.Close()
+	body := fmt.Sprintf("upstream dns { server %s weight=2; server %s; }\n    server { listen %%s udp; proxy_pass dns; proxy_responses 1; proxy_timeout 5s; }", a, b)
+	ng := nginxtest.Start(t, nginxtest.Config{Stream: fmt.Sprintf(body, naddr)})
+	waitWorker(t, ng)
+	r := startRig(t, "stream {\n    "+fmt.Sprintf(body, "127.0.0.1:1")+"\n}")
+	answers := func(addr string) string {
+		ra, _ := net.ResolveUDPAddr("udp", addr)
+		c, err := net.DialUDP("udp", nil, ra)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var got []string
+		for i := range 6 {
+			got = append(got, udpAsk(t, c, fmt.Sprint(i), testTimeout))
+		}
+		return strings.Join(got, " ")
+	}
+	want, got := answers(naddr), answers(r.addrs[udpKey])
+	t.Logf("nginx: %s", want)
+	if got != want {
+		t.Errorf("nginx:  %s\nbunsan: %s", want, got)
+	}
+}
+
+// TestNginxUDPSessionBinding: without proxy_responses a client's
+// datagrams stay in one session (one backend) until proxy_timeout; a
+// second client starts the next session.
+func TestNginxUDPSessionBinding(t *testing.T) {
+	nginxtest.Binary(t)
+	a, b := udpEcho(t, "a"), udpEcho(t, "b")
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	naddr := pc.LocalAddr().String()
+	pc.Close()
+	body := fmt.Sprintf("upstream dns { server %s; server %s; }\n    server { listen %%s udp; proxy_pass dns; proxy_timeout 10s; }", a, b)
+	ng := nginxtest.Start(t, nginxtest.Config{Stream: fmt.Sprintf(body, naddr)})
+	waitWorker(t, ng)
+	r := startRig(t, "stream {\n    "+fmt.Sprintf(body, "127.0.0.1:1")+"\n}")
+	answers := func(addr string) string {
+		ra, _ := net.ResolveUDPAddr("udp", addr)
+		var cs []*net.UDPConn
+		for range 2 {
+			c, err := net.DialUDP("udp", nil, ra)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			cs = append(cs, c)
+		}
+		var got []string
+		for i, who := range []int{0, 0, 1, 0, 1} {
+			got = append(got, udpAsk(t, cs[who], fmt.Sprint(i), testTimeout))
+		}
+		return strings.Join(got, " ")
+	}
+	want, got := answers(naddr), answers(r.addrs[udpKey])
+	t.Logf("nginx: %s", want)
+	if got != want {
+		t.Errorf("nginx:  %s\nbunsan: %s", want, got)
+	}
+}
