@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Htpasswd is a user file of auth_basic_user_file: user name → password
@@ -41,9 +43,9 @@ func ParseHtpasswd(r io.Reader) (Htpasswd, error) {
 // Verify reports whether password matches hash in one of the formats
 // nginx's auth_basic accepts: "{PLAIN}text", "{SHA}base64(sha1)",
 // "{SSHA}base64(sha1+salt)", "$apr1$" and "$1$" (MD5-crypt), "$5$" and
-// "$6$" (SHA-crypt). bcrypt ("$2y$", "$2a$", "$2b$") needs
-// golang.org/x/crypto, which the module does not require yet, and DES
-// crypt is not implemented: both verify nothing.
+// "$6$" (SHA-crypt), "$2y$", "$2a$" and "$2b$" (bcrypt, htpasswd -B).
+// DES crypt (13 characters, no prefix; htpasswd -d) is not implemented
+// and verifies nothing.
 func Verify(hash, password string) bool {
 	if len(password) > maxPassword {
 		return false
@@ -71,6 +73,10 @@ func Verify(hash, password string) bool {
 		return equal(hash, shaCrypt(password, hash, false))
 	case strings.HasPrefix(hash, "$6$"):
 		return equal(hash, shaCrypt(password, hash, true))
+	case strings.HasPrefix(hash, "$2y$"), strings.HasPrefix(hash, "$2a$"), strings.HasPrefix(hash, "$2b$"):
+		// The three are the same algorithm; the letter only says which
+		// implementation's bug the hash is free of.
+		return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
 	}
 	return false
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // The hashes below were made with `openssl passwd` (OpenSSL 3.0).
@@ -29,7 +31,6 @@ func TestVerify(t *testing.T) {
 		{"$6$0123456789abcdef$lDHzA5IdO41viXIs6llkDKq4Uh2VG9JXIYJ.taq2zlNFqBnKQ0/fOUW0Zoz49ZnOpe2ACY.PoF6wosL.jL3Af0", "correct horse", true},
 		{"$6$s$gsMpQH9j7TTFSRLDYmd6myzAE51AOEuLTdDtSUtGp7HIkF9mHfHl0zAcscFoXI/3u2xHFAAecSsvFxbgYJCHs/", long, true},
 		{"$6$s$gsMpQH9j7TTFSRLDYmd6myzAE51AOEuLTdDtSUtGp7HIkF9mHfHl0zAcscFoXI/3u2xHFAAecSsvFxbgYJCHs/", long + ".", false},
-		// bcrypt needs golang.org/x/crypto; until then it verifies nothing.
 		{"$2y$05$abcdefghijklmnopqrstuu5s2v8.iXieOjg/.AySBTTZIIVFJeBui", "x", false},
 		{"plaintext", "plaintext", false},                                         // nginx would try crypt(3) DES
 		{"{PLAIN}" + strings.Repeat("x", 2000), strings.Repeat("x", 2000), false}, // longer than maxPassword
@@ -88,5 +89,20 @@ func TestCheckBasicAndReload(t *testing.T) {
 	write("alice:{PLAIN}two22\n")
 	if check("alice", "one") || !check("alice", "two22") {
 		t.Fatal("changed file not reread")
+	}
+}
+
+// TestBcrypt: htpasswd -B writes "$2y$"; Go's bcrypt writes "$2a$"; the
+// algorithm is the same, so a hash made here checks under every prefix.
+func TestBcrypt(t *testing.T) {
+	h, err := bcrypt.GenerateFromPassword([]byte("correct horse"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, prefix := range []string{"$2a$", "$2b$", "$2y$"} {
+		hash := prefix + string(h[4:])
+		if !Verify(hash, "correct horse") || Verify(hash, "correct horsE") {
+			t.Errorf("%s: wrong verdict", prefix)
+		}
 	}
 }
