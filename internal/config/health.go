@@ -18,6 +18,7 @@ func healthDirectives() []*directive {
 		{name: "match", ctx: CtxStream, minArgs: 1, maxArgs: 1, block: true, repeat: true, handle: handleMatch},
 		{name: "stub_status", ctx: CtxServer | CtxLocation, maxArgs: 1, handle: endpointSetter(EndpointStubStatus)},
 		{name: "prometheus", ctx: CtxLocation, handle: endpointSetter(EndpointPrometheus)},
+		{name: "dashboard", ctx: CtxLocation, handle: endpointSetter(EndpointDashboard)},
 		{name: "status_zone", ctx: CtxServer, minArgs: 1, maxArgs: 1, handle: handleStatusZone},
 	}
 	if streamHealthRows != nil {
@@ -35,6 +36,7 @@ var streamHealthRows func() []*directive
 const (
 	EndpointStubStatus = "stub_status"
 	EndpointPrometheus = "prometheus"
+	EndpointDashboard  = "dashboard"
 )
 
 // Check types.

@@ -132,6 +132,7 @@ server { listen 8080; status_zone front;
   location /metrics { prometheus; }
   location = /basic_status { stub_status; }
   location /old { stub_status on; }
+  location /dash/ { dashboard; }
   location / { return 200; }
 }
 server { listen 8081; stub_status; }
@@ -141,7 +142,7 @@ server { listen 8081; stub_status; }
 	}
 	h := HealthOf(m)
 	s0, s1 := m.HTTP.Servers[0], m.HTTP.Servers[1]
-	want := []string{EndpointPrometheus, EndpointStubStatus, EndpointStubStatus, ""}
+	want := []string{EndpointPrometheus, EndpointStubStatus, EndpointStubStatus, EndpointDashboard, ""}
 	for i, loc := range s0.Locations {
 		if got := h.Endpoint(s0, loc); got != want[i] {
 			t.Errorf("location %s: %q, want %q", loc.Path, got, want[i])

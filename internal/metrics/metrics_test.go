@@ -291,3 +291,16 @@ func BenchmarkRequest(b *testing.B) {
 		}
 	})
 }
+
+func TestLatency(t *testing.T) {
+	m := New(Options{})
+	if _, _, ok := m.Latency(false, "g", "a"); ok {
+		t.Error("latency of an unknown server")
+	}
+	m.Peer(false, "g", "a").Observe(0, 0, 0, 0, 100*time.Millisecond)
+	m.Peer(false, "g", "a").Observe(0, 0, 0, 0, 300*time.Millisecond)
+	n, total, ok := m.Latency(false, "g", "a")
+	if !ok || n != 2 || total != 400*time.Millisecond {
+		t.Errorf("latency %d %v %v", n, total, ok)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Peer is the per-attempt counts of one upstream server that the upstream
@@ -57,4 +58,21 @@ func (p *Peer) Observe(sent, received int64, connect, header, response time.Dura
 	if response > 0 {
 		p.response.Observe(response.Seconds())
 	}
+}
+
+// Latency returns how many responses of the server were timed and their
+// total response time, for averages over an interval (the dashboard).
+// ok is false when the server has no counters yet.
+func (m *Metrics) Latency(stream bool, group, addr string) (n uint64, total time.Duration, ok bool) {
+	m.mu.RLock()
+	p := m.peers[peerID{stream, group, addr}]
+	m.mu.RUnlock()
+	if p == nil {
+		return 0, 0, false
+	}
+	var d dto.Metric
+	if err := p.response.Write(&d); err != nil || d.Histogram == nil {
+		return 0, 0, false
+	}
+	return d.Histogram.GetSampleCount(), time.Duration(d.Histogram.GetSampleSum() * float64(time.Second)), true
 }
