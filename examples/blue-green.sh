@@ -28,7 +28,8 @@ DRAIN_TIMEOUT=${DRAIN_TIMEOUT:-5m}
 STEPS=${STEPS:-1 5 10}
 
 ctl() {
-	"$BUNSAN" ctl -api "$BUNSAN_API" ${BUNSAN_USER:+-user "$BUNSAN_USER"} "$@"
+	# BUNSAN_USER reaches ctl through the environment, not the command line.
+	"$BUNSAN" ctl -api "$BUNSAN_API" "$@"
 }
 
 healthy() {

@@ -12,7 +12,7 @@
 #   BUNSAN         the bunsan binary (default: bunsan on PATH)
 #   BUNSAN_API     the API location (default http://127.0.0.1/api); it
 #                  needs "api write=on;"
-#   BUNSAN_USER    USER:PASSWORD when the location has auth_basic
+#   BUNSAN_USER    USER:PASSWORD when the location has auth_basic (export it)
 #   DEPLOY_CMD     shell command that deploys to one server, given as $1
 #                  (e.g. 'ssh "${1%:*}" sudo systemctl restart app');
 #                  without it the script only says what it would do
@@ -31,7 +31,8 @@ HEALTH_TRIES=${HEALTH_TRIES:-60}
 DRAIN_TIMEOUT=${DRAIN_TIMEOUT:-5m}
 
 ctl() {
-	"$BUNSAN" ctl -api "$BUNSAN_API" ${BUNSAN_USER:+-user "$BUNSAN_USER"} "$@"
+	# BUNSAN_USER reaches ctl through the environment, not the command line.
+	"$BUNSAN" ctl -api "$BUNSAN_API" "$@"
 }
 
 deploy() {

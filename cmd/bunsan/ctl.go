@@ -34,7 +34,9 @@ SERVER is the server's id or its address (HOST:PORT as in the configuration).
 
 Options (anywhere on the line):
   -api URL        the API location (default http://127.0.0.1/api)
-  -user U:P       HTTP basic credentials for auth_basic
+  -user U:P       HTTP basic credentials for auth_basic (default: the
+                  BUNSAN_USER environment variable, which keeps the
+                  password out of the process list)
   -timeout D      how long drain -wait waits (default 5m)
   -interval D     how often drain -wait polls (default 500ms)
   -stream         the stream upstreams instead of the http ones
@@ -125,6 +127,9 @@ func runCtl(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "bunsan ctl: %v\n\n%s", err, ctlUsage)
 		return 2
+	}
+	if o.user == "" {
+		o.user = os.Getenv("BUNSAN_USER")
 	}
 	c := &ctl{o: o, client: &http.Client{Timeout: 30 * time.Second}, stdout: stdout, stderr: stderr, tty: isTerminal(stderr)}
 	if o.wait {

@@ -374,3 +374,38 @@ http {
 		t.Fatalf("servers:\n%s", out)
 	}
 }
+
+// TestCtlBasicAuth: credentials come from -user or from BUNSAN_USER.
+func TestCtlBasicAuth(t *testing.T) {
+	users := filepath.Join(t.TempDir(), "users")
+	if err := os.WriteFile(users, []byte("ops:{PLAIN}pw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g, err := upstream.NewStore(nil).Build(upstream.Spec{Name: "app", Servers: []upstream.ServerSpec{{Addr: "10.0.0.1:80", Weight: 1, MaxFails: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(admin.New(&config.API{Prefix: "/api"}, admin.Options{
+		HTTP: func() []*upstream.Group { return []*upstream.Group{g} },
+		Auth: &config.BasicAuth{Realm: "api", UserFile: users},
+	}))
+	defer srv.Close()
+	tests := []struct {
+		env  string
+		args []string
+		code int
+	}{
+		{"", nil, 1},
+		{"ops:pw", nil, 0},
+		{"ops:wrong", nil, 1},
+		{"ops:wrong", []string{"-user", "ops:pw"}, 0},
+	}
+	for _, tt := range tests {
+		t.Setenv("BUNSAN_USER", tt.env)
+		var out, errb bytes.Buffer
+		args := append([]string{"-api", srv.URL + "/api", "servers", "app"}, tt.args...)
+		if code := runCtl(args, &out, &errb); code != tt.code {
+			t.Errorf("BUNSAN_USER=%q %v: %d %s", tt.env, tt.args, code, errb.String())
+		}
+	}
+}
