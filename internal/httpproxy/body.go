@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"time"
 
 	"bunsan/internal/config"
 )
@@ -22,7 +24,7 @@ func (b *reqBody) touched() bool    { return b.stream != nil && b.stream.read }
 
 // readBody applies client_max_body_size and, when buffering, reads the
 // body. It returns a status to answer with (413, 400, 408) or 0.
-func readBody(c *reqCtx, p *config.Proxy) (*reqBody, int) {
+func readBody(c *reqCtx, p *config.Proxy, bodyTimeout time.Duration) (*reqBody, int) {
 	r := c.r
 	limit := p.ClientMaxBody // 0 means no limit, as in nginx
 	if limit > 0 && r.ContentLength > limit {
@@ -31,7 +33,10 @@ func readBody(c *reqCtx, p *config.Proxy) (*reqBody, int) {
 	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
 		return &reqBody{}, 0
 	}
-	lb := &limitedBody{rc: r.Body, left: limit, limited: limit > 0}
+	lb := &limitedBody{rc: r.Body, left: limit, limited: limit > 0, timeout: bodyTimeout}
+	if bodyTimeout > 0 && c.w.rw != nil {
+		lb.ctl = http.NewResponseController(c.w.rw)
+	}
 	if !p.RequestBuffering {
 		return &reqBody{stream: lb}, 0
 	}
@@ -39,9 +44,16 @@ func readBody(c *reqCtx, p *config.Proxy) (*reqBody, int) {
 	if r.ContentLength > 0 {
 		buf.Grow(int(r.ContentLength))
 	}
-	if _, err := buf.ReadFrom(lb); err != nil {
+	_, err := buf.ReadFrom(lb)
+	lb.clearDeadline()
+	if err != nil {
 		if errors.Is(err, errBodyTooLarge) {
 			return nil, http.StatusRequestEntityTooLarge
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			c.w.Header().Set("Connection", "close")
+			return nil, http.StatusRequestTimeout // client_body_timeout
 		}
 		if r.Context().Err() != nil && !errors.Is(err, errBadFraming) {
 			return nil, 499
@@ -63,14 +75,33 @@ type limitedBody struct {
 	left    int64
 	limited bool
 	read    bool
+	// timeout is client_body_timeout, applied between two reads through
+	// the connection's read deadline.
+	timeout time.Duration
+	ctl     *http.ResponseController
+}
+
+// clearDeadline removes the body read deadline once the body is read, so
+// that net/http's background read of an idle connection is not cut
+// while the response is still being proxied.
+func (b *limitedBody) clearDeadline() {
+	if b.ctl != nil {
+		_ = b.ctl.SetReadDeadline(time.Time{})
+	}
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
 	b.read = true
+	if b.ctl != nil {
+		_ = b.ctl.SetReadDeadline(time.Now().Add(b.timeout))
+	}
 	if b.limited && int64(len(p)) > b.left+1 {
 		p = p[:b.left+1]
 	}
 	n, err := b.rc.Read(p)
+	if err != nil {
+		b.clearDeadline()
+	}
 	if b.limited {
 		b.left -= int64(n)
 		if b.left < 0 {

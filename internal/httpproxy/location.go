@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"bunsan/internal/config"
 )
@@ -30,6 +31,8 @@ type location struct {
 	errorPages map[int]*errorPage
 	logs       []logTarget
 	realIP     *realIP
+	// bodyTimeout is client_body_timeout.
+	bodyTimeout time.Duration
 }
 
 // buildLocations compiles one level of locations and their children.
@@ -93,6 +96,7 @@ func (s *Snapshot) buildLocation(lc *config.Location) (*location, error) {
 		return nil, fmt.Errorf("%s:%d: error_page: %w", lc.Pos.File, lc.Pos.Line, err)
 	}
 	loc.realIP = newRealIP(&lc.Settings)
+	loc.bodyTimeout = lc.Settings.ClientBodyTimeout
 	if loc.logs, err = s.logs.targetsFor(&lc.Settings); err != nil {
 		return nil, fmt.Errorf("%s:%d: %w", lc.Pos.File, lc.Pos.Line, err)
 	}

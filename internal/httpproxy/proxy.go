@@ -2,6 +2,7 @@ package httpproxy
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"bunsan/internal/config"
+	"bunsan/internal/tlsconf"
 	"bunsan/internal/upstream"
 )
 
@@ -30,6 +32,7 @@ type proxyHandler struct {
 	host      *expr
 	uri       *expr // the URI part when it holds variables
 	proxyHost string
+	scheme    string // "http" or "https" to the backend
 	headers   []setHeader
 	hide      map[string]bool
 	redirects []redirect
@@ -53,10 +56,16 @@ func newProxyHandler(lc *config.Location, s *Snapshot, log *slog.Logger) (handle
 		locPath:   lc.Path,
 		prefixLoc: lc.Modifier == config.LocPrefix || lc.Modifier == config.LocNoRegex || lc.Modifier == config.LocExact,
 		proxyHost: pp.Host,
+		scheme:    "http",
 		log:       log,
 	}
-	if pp.Scheme != "http" {
-		return nil, at(errors.New("https to backends is not supported yet"))
+	var tc *tls.Config
+	if pp.Scheme == "https" {
+		var err error
+		if tc, err = backendTLS(s, lc); err != nil {
+			return nil, at(err)
+		}
+		h.scheme = "https"
 	}
 	switch {
 	case pp.Group != "":
@@ -80,7 +89,7 @@ func newProxyHandler(lc *config.Location, s *Snapshot, log *slog.Logger) (handle
 		}
 		h.host = e
 	default:
-		h.fixed = defaultPort(pp.Host)
+		h.fixed = defaultPort(pp.Host, h.scheme)
 	}
 	if pp.HasURI && strings.Contains(pp.URI, "$") {
 		e, err := compileExpr(pp.URI, s.vars)
@@ -102,15 +111,33 @@ func newProxyHandler(lc *config.Location, s *Snapshot, log *slog.Logger) (handle
 		return nil, err
 	}
 	h.redirects = rd
-	h.transport = s.transportFor(&lc.Proxy, h.group)
+	h.transport = s.transportFor(&lc.Proxy, h.group, tc)
 	return h, nil
 }
 
-func defaultPort(host string) string {
+func defaultPort(host, scheme string) string {
 	if _, _, err := net.SplitHostPort(host); err != nil {
-		return net.JoinHostPort(strings.Trim(host, "[]"), "80")
+		port := "80"
+		if scheme == "https" {
+			port = "443"
+		}
+		return net.JoinHostPort(strings.Trim(host, "[]"), port)
 	}
 	return host
+}
+
+// backendTLS is the client TLS configuration of proxy_pass https://,
+// from the proxy_ssl_* settings in effect for the location; built once
+// per location so that its session cache lets backends resume sessions.
+func backendTLS(s *Snapshot, lc *config.Location) (*tls.Config, error) {
+	p := s.http.ProxyTLS(s.building, lc)
+	name := p.Name
+	if name == "$proxy_host" {
+		name = lc.Proxy.Pass.Host
+	} else if strings.Contains(name, "$") {
+		return nil, errors.New("variables in proxy_ssl_name are not supported yet")
+	}
+	return tlsconf.ClientConfig(p, name)
 }
 
 // serve runs one request through pick → prepare → round trip → classify
@@ -118,7 +145,7 @@ func defaultPort(host string) string {
 func (h *proxyHandler) serve(c *reqCtx, loc *location) {
 	r := c.r
 	c.proxyHost = h.proxyHost
-	body, status := readBody(c, h.cfg)
+	body, status := readBody(c, h.cfg, loc.bodyTimeout)
 	if status != 0 {
 		c.errorPage(loc, status)
 		return
@@ -262,7 +289,7 @@ func (h *proxyHandler) pick(c *reqCtx, p *upstream.PickRequest, attempt int) (*u
 			return nil, "", upstream.ErrNoLiveUpstreams // one fixed server, already tried
 		}
 		if h.host != nil {
-			return nil, defaultPort(h.host.String(c)), nil
+			return nil, defaultPort(h.host.String(c), h.scheme), nil
 		}
 		return nil, h.fixed, nil
 	}

@@ -16,7 +16,7 @@ func (h *proxyHandler) prepare(c *reqCtx, body *reqBody) *http.Request {
 	out.RequestURI = ""
 	u := *r.URL
 	out.URL = &u
-	out.URL.Scheme = "http"
+	out.URL.Scheme = h.scheme
 	out.URL.Opaque, out.URL.RawQuery = h.upstreamURI(c)
 	out.URL.Path, out.URL.RawPath = "", ""
 	out.Host = h.proxyHost

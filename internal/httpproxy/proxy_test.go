@@ -352,3 +352,17 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestClientBodyTimeout: a client that stops sending its body gets 408
+// and the backend never sees the request.
+func TestClientBodyTimeout(t *testing.T) {
+	be := newBackend(t, "b", nil)
+	p := startProxy(t, `http { client_body_timeout 300ms; server { listen LISTEN; location / { proxy_pass http://`+be.addr+`; } } }`)
+	out := p.raw(t, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc")
+	if !strings.HasPrefix(out, "HTTP/1.1 408 ") {
+		t.Errorf("answer %q, want 408", firstLine(out))
+	}
+	if be.count() != 0 {
+		t.Errorf("backend saw the request")
+	}
+}

@@ -1,6 +1,7 @@
 package httpproxy
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -23,6 +24,11 @@ type Snapshot struct {
 	// they share idle backend connections.
 	transports map[transportKey]*http.Transport
 	log        *slog.Logger
+	// http and building are the model and the server being compiled, for
+	// settings that the config package resolves per location
+	// (proxy_ssl_*).
+	http     *config.HTTP
+	building *config.Server
 }
 
 // vserver is one server block, compiled.
@@ -58,6 +64,7 @@ func Build(m *config.Model, store *upstream.Store, log *slog.Logger) (*Snapshot,
 		}
 		s.groups[spec.Name] = g
 	}
+	s.http = m.HTTP
 	if err := s.buildVars(m.HTTP); err != nil {
 		return nil, err
 	}
@@ -86,6 +93,7 @@ func Build(m *config.Model, store *upstream.Store, log *slog.Logger) (*Snapshot,
 }
 
 func (s *Snapshot) buildServer(sc *config.Server) (*vserver, error) {
+	s.building = sc
 	vs := &vserver{cfg: sc, named: map[string]*location{}, limits: limitsOf(&sc.Settings)}
 	var err error
 	if vs.rewrite, err = compileRewrite(sc.Rewrite, s.vars); err != nil {
@@ -229,14 +237,16 @@ type transportKey struct {
 	connect, read, send time.Duration
 	version             string
 	group               *upstream.Group
+	tls                 *tls.Config
 }
 
-func (s *Snapshot) transportFor(p *config.Proxy, g *upstream.Group) *http.Transport {
-	k := transportKey{p.ConnectTimeout, p.ReadTimeout, p.SendTimeout, p.HTTPVersion, g}
+func (s *Snapshot) transportFor(p *config.Proxy, g *upstream.Group, tc *tls.Config) *http.Transport {
+	k := transportKey{p.ConnectTimeout, p.ReadTimeout, p.SendTimeout, p.HTTPVersion, g, tc}
 	if t, ok := s.transports[k]; ok {
 		return t
 	}
 	t := newTransport(p, g)
+	t.TLSClientConfig = tc
 	s.transports[k] = t
 	return t
 }
