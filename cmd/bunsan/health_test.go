@@ -84,6 +84,7 @@ http {
         location / { proxy_pass http://app; health_check interval=100ms uri=/healthz; }
         location /metrics { prometheus; }
         location = /basic_status { stub_status; }
+        location /dashboard/ { dashboard; }
     }
 }`, a.addr, b.addr, lb))
 	if !b.settle(t) {
@@ -113,6 +114,12 @@ http {
 	}
 	if v := gaugeOf(fams, "bunsan_upstream_server_healthy", a.addr); v == nil || *v != 1 {
 		t.Errorf("metrics do not show a healthy: %v", v)
+	}
+	if _, st := get(t, client, "http://"+lb+"/dashboard/status.json"); !strings.Contains(st, `"server":"`+b.addr+`","state":"unhealthy"`) {
+		t.Errorf("dashboard status does not show b unhealthy: %s", st)
+	}
+	if code, page := get(t, client, "http://"+lb+"/dashboard/"); code != 200 || !strings.Contains(page, "app.js") {
+		t.Errorf("dashboard page: %d %.80q", code, page)
 	}
 	b.status.Store(200)
 	b.drain()
