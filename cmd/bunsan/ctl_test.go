@@ -409,3 +409,59 @@ func TestCtlBasicAuth(t *testing.T) {
 		}
 	}
 }
+
+// TestAPIDeploysUnderLoad: a rolling deploy and a blue-green switch made
+// only through the API (bunsan ctl), with clients sending requests all
+// along: no request fails, since a server is drained before it stops and
+// enabled after it is back. It skips until the HTTP proxy serves api
+// locations.
+func TestAPIDeploysUnderLoad(t *testing.T) {
+	bs := []*restartable{newRestartable(t, "a"), newRestartable(t, "b"), newRestartable(t, "c")}
+	green := []*restartable{newRestartable(t, "green1"), newRestartable(t, "green2")}
+	lb, api := freePort(t), freePort(t)
+	start(t, t.TempDir(), fmt.Sprintf(`http {
+    upstream app { server %s; server %s; server %s; }
+    server { listen %s; location / { proxy_pass http://app; } }
+    server { listen %s; location /api { api write=on; } }
+}`, bs[0].addr, bs[1].addr, bs[2].addr, lb, api))
+	if status, _ := get(t, &http.Client{Timeout: 10 * time.Second}, "http://"+api+"/api/"); status == http.StatusNotFound {
+		t.Skip("the HTTP proxy does not serve api locations yet")
+	}
+	ctlRun := func(args ...string) {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := run(append([]string{"ctl", "-api", "http://" + api + "/api", "-interval", "10ms"}, args...), &out, &errb); code != 0 {
+			t.Fatalf("ctl %v: %d %s", args, code, errb.String())
+		}
+	}
+
+	l := startLoad(t, "http://"+lb+"/", 4)
+	l.waitSent(t, 100)
+	for _, b := range bs {
+		ctlRun("drain", "app", b.addr, "-wait")
+		b.stop()
+		l.waitSent(t, 200) // the new version is "deploying"
+		b.start()
+		ctlRun("enable", "app", b.addr)
+		b.waitServing(t)
+	}
+	l.check(t, "rolling deploy through the API")
+
+	l = startLoad(t, "http://"+lb+"/", 4)
+	l.waitSent(t, 100)
+	for _, g := range green {
+		ctlRun("add", "app", g.addr)
+	}
+	for _, g := range green {
+		g.waitServing(t)
+	}
+	for _, b := range bs {
+		ctlRun("drain", "app", b.addr, "-wait")
+	}
+	for _, b := range bs {
+		ctlRun("remove", "app", b.addr)
+		b.stop()
+	}
+	l.waitSent(t, 200)
+	l.check(t, "blue-green switch through the API")
+}
