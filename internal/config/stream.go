@@ -111,6 +111,9 @@ type StreamProxy struct {
 	Requests      int
 	ProxyProtocol bool // send a PROXY v1 header to the backend
 	HalfClose     bool // proxy_half_close (default off, as in nginx)
+	// SocketKeepalive is proxy_socket_keepalive: TCP keepalive on the
+	// connections to backends (default off, as in nginx).
+	SocketKeepalive bool
 
 	SSLPreread        bool
 	PrereadBufferSize int64         // default 16k

@@ -91,17 +91,20 @@ func (s *Server) applyStream(m *config.Model) error {
 
 func openStream(l stream.Listen) (*streamListener, error) {
 	sl := &streamListener{key: l.Key, done: make(chan struct{})}
+	// TCP keepalive stays off on accepted connections, as in nginx
+	// (so_keepalive is off by default): Go would otherwise spend four
+	// setsockopt calls on every connection.
+	lc := net.ListenConfig{KeepAlive: -1}
+	if l.ReusePort {
+		lc.Control = reusePortControl
+	}
 	if l.Network == "tcp" {
-		ln, err := listen(l.Addr, l.ReusePort)
+		ln, err := lc.Listen(context.Background(), "tcp", l.Addr)
 		if err != nil {
 			return nil, err
 		}
 		sl.ln = ln
 		return sl, nil
-	}
-	lc := net.ListenConfig{}
-	if l.ReusePort {
-		lc.Control = reusePortControl
 	}
 	pc, err := lc.ListenPacket(context.Background(), "udp", l.Addr)
 	if err != nil {

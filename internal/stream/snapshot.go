@@ -97,6 +97,9 @@ func (p *Proxy) Build(st *config.Stream) (*Snapshot, error) {
 
 func (p *Proxy) buildServer(st *config.Stream, cs *config.StreamServer, snap *Snapshot, maps map[string]*mapVar) (*server, error) {
 	srv := &server{cfg: cs.Proxy}
+	if !cs.Proxy.SocketKeepalive {
+		srv.dialer.KeepAlive = -1 // nginx's default; saves setsockopt calls per connection
+	}
 	pp := cs.Proxy.Pass
 	switch {
 	case pp.Var:
