@@ -101,6 +101,11 @@ func handleAuthBasicUserFile(l *loader, s *scope, d *conf.Directive) error {
 // innermost level that writes it (location, enclosing locations, server,
 // http), as nginx inherits them. Nil when auth_basic is off or absent.
 func (m *Model) BasicAuth(srv *Server, loc *Location) *BasicAuth {
+	return m.HTTP.BasicAuth(srv, loc)
+}
+
+// BasicAuth is Model.BasicAuth for the http block h (nil: none).
+func (h *HTTP) BasicAuth(srv *Server, loc *Location) *BasicAuth {
 	authTables.mu.Lock()
 	defer authTables.mu.Unlock()
 	var levels []*authLevel
@@ -111,8 +116,8 @@ func (m *Model) BasicAuth(srv *Server, loc *Location) *BasicAuth {
 		}
 	}
 	levels = append(levels, authLookup(authTables.srv, srv))
-	if m.HTTP != nil {
-		levels = append(levels, authLookup(authTables.http, m.HTTP))
+	if h != nil {
+		levels = append(levels, authLookup(authTables.http, h))
 	}
 	var realm, file *authLevel
 	for _, a := range levels {
