@@ -183,6 +183,9 @@ func TestIdleTimeout(t *testing.T) {
 		}
 	})
 	t.Run("one-way traffic keeps the session", func(t *testing.T) {
+		// A longer timeout here, so that a loaded test machine pausing
+		// the writer cannot look like idleness.
+		r := startRig(t, fmt.Sprintf(`stream { server { listen 127.0.0.1:1; proxy_pass %s; proxy_timeout 1s; } }`, addr))
 		c := r.dial(t, key1)
 		b := accept(t, conns)
 		// The client never writes; the backend writes small pieces
@@ -190,13 +193,14 @@ func TestIdleTimeout(t *testing.T) {
 		// client->backend direction is idle throughout, yet the session
 		// must live: the other direction moves.
 		go func() {
-			for end := time.Now().Add(time.Second); time.Now().Before(end); {
+			for end := time.Now().Add(2500 * time.Millisecond); time.Now().Before(end); {
 				if _, err := b.Write([]byte{'x'}); err != nil {
 					return
 				}
 				time.Sleep(time.Millisecond)
 			}
 			io.WriteString(b, "END")
+			b.Close()
 		}()
 		got, err := io.ReadAll(c)
 		if !strings.HasSuffix(string(got), "END") {
