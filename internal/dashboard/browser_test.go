@@ -75,7 +75,7 @@ func newSite(t *testing.T) *site {
 	hc.Start([]health.Target{{Group: g, Check: &config.HealthCheck{Type: config.CheckHTTP, Group: "app", URI: "/",
 		Interval: 100 * time.Millisecond, Fails: 1, Passes: 1, GRPCStatus: -1, ConnectTimeout: time.Second, ReadTimeout: time.Second}}})
 	t.Cleanup(hc.Stop)
-	mx := metrics.New(metrics.Options{HTTP: groups, Health: hc})
+	mx := metrics.New(metrics.Options{HTTP: groups, Health: hc.Metrics})
 
 	mux := http.NewServeMux()
 	mux.Handle("/dashboard/", New("/dashboard", Options{HTTP: groups, Health: hc, Stats: mx, API: "/api", Write: true}))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"bunsan/internal/config"
+	"bunsan/internal/metrics"
 	"bunsan/internal/upstream"
 )
 
@@ -237,4 +238,10 @@ func (c *Checker) Sync(stream bool, group string) {
 			}
 		}
 	}
+}
+
+// Metrics is Status in the shape metrics.Options.Health takes.
+func (c *Checker) Metrics(stream bool, group, addr string) (metrics.HealthFigures, bool) {
+	st, ok := c.Status(stream, group, addr)
+	return metrics.HealthFigures{Checks: st.Checks, Fails: st.Fails, Unhealthy: st.Unhealthy, Healthy: st.Healthy}, ok
 }

@@ -104,7 +104,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 				gauge(dUpState, v, append(l, string(st))...)
 			}
 			if h := m.opt.Health; h != nil {
-				if hs, ok := h.Status(gr.stream, gr.g.Name(), s.Addr); ok {
+				if hs, ok := h(gr.stream, gr.g.Name(), s.Addr); ok {
 					counter(dHCChecks, float64(hs.Checks), l...)
 					counter(dHCFails, float64(hs.Fails), l...)
 					counter(dHCUnhealth, float64(hs.Unhealthy), l...)

@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"bunsan/internal/health"
 	"bunsan/internal/upstream"
 )
 
@@ -20,12 +19,20 @@ type Options struct {
 	// HTTP and Stream return the upstream groups served now (nil: none).
 	HTTP   func() []*upstream.Group
 	Stream func() []*upstream.Group
-	// Health, when set, adds health-check figures.
-	Health *health.Checker
+	// Health, when set, gives a server's health-check figures
+	// (health.Checker.Metrics). A function rather than the checker, so
+	// that the data path, which imports metrics, stays clear of health.
+	Health func(stream bool, group, addr string) (HealthFigures, bool)
 	// Version is what /api/9/nginx reports as "version".
 	Version string
 	// Now is the clock of /api/9/nginx's timestamps (nil: time.Now).
 	Now func() time.Time
+}
+
+// HealthFigures are one server's active health-check counts.
+type HealthFigures struct {
+	Checks, Fails, Unhealthy uint64
+	Healthy                  bool
 }
 
 // Metrics is the process's counters, carried across reloads: make one,
