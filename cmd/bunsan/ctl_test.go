@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -327,16 +328,28 @@ func TestSince(t *testing.T) {
 func TestCtlAgainstBinary(t *testing.T) {
 	a, b, c := backend(t, "a"), backend(t, "b"), backend(t, "c")
 	lb, admin := freePort(t), freePort(t)
-	start(t, t.TempDir(), fmt.Sprintf(`
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "api.users"), []byte("ops:$apr1$x1$hES3g.N1ayPmiFRhcskH//\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start(t, dir, fmt.Sprintf(`
 http {
     upstream app { server %s; server %s; }
     server { listen %s; location / { proxy_pass http://app; } }
-    server { listen %s; location /api { api write=on; } }
+    server {
+        listen %s;
+        location /api { api write=on; auth_basic "bunsan API"; auth_basic_user_file api.users; }
+    }
 }`, a, b, lb, admin))
 	client := &http.Client{Timeout: 10 * time.Second}
-	if status, _ := get(t, client, "http://"+admin+"/api/"); status == http.StatusNotFound {
+	status, _ := get(t, client, "http://"+admin+"/api/")
+	if status == http.StatusNotFound {
 		t.Skip("the HTTP proxy does not serve api locations yet")
 	}
+	if status != http.StatusUnauthorized {
+		t.Fatalf("without credentials: %d", status)
+	}
+	t.Setenv("BUNSAN_USER", "ops:correct horse")
 	ctlRun := func(args ...string) string {
 		t.Helper()
 		var out, errb bytes.Buffer
@@ -372,6 +385,31 @@ http {
 	}
 	if out := ctlRun("servers", "app"); !strings.Contains(out, a) || !strings.Contains(out, c) || strings.Contains(out, b) {
 		t.Fatalf("servers:\n%s", out)
+	}
+	// The responses the proxy passed on are counted by class.
+	req, _ := http.NewRequest("GET", "http://"+admin+"/api/9/http/upstreams/app", nil)
+	req.SetBasicAuth("ops", "correct horse")
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var u struct {
+		Peers []struct {
+			Server    string         `json:"server"`
+			Responses map[string]any `json:"responses"`
+			Requests  uint64         `json:"requests"`
+		} `json:"peers"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&u); err != nil {
+		t.Fatal(err)
+	}
+	var total float64
+	for _, p := range u.Peers {
+		total += p.Responses["2xx"].(float64)
+	}
+	if total == 0 {
+		t.Errorf("no 2xx responses counted (the proxy reports Outcome.Status): %+v", u.Peers)
 	}
 }
 
