@@ -3,6 +3,7 @@ package httpproxy
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -116,6 +117,9 @@ type guardConn struct {
 	// raw is set once the connection switched protocols: bytes pass
 	// unchecked from then on.
 	raw atomic.Bool
+	// tlsState is the handshake's result when the guard sits on a TLS
+	// connection (GuardTLSListener); the handler reports it as r.TLS.
+	tlsState *tls.ConnectionState
 }
 
 // passThrough stops HTTP framing checks after a protocol switch (101).
@@ -269,6 +273,15 @@ func (g *guardConn) stepHead() bool {
 	for len(g.in) >= 2 && g.in[0] == '\r' && g.in[1] == '\n' {
 		g.in = g.in[2:]
 	}
+	// HTTP/2 with prior knowledge (h2c, "listen ... http2") starts with
+	// its preface; its framing is binary and Go's HTTP/2 server checks it.
+	if n := min(len(g.in), len(h2Preface)); n > 0 && string(g.in[:n]) == h2Preface[:n] {
+		if n < len(h2Preface) {
+			return false
+		}
+		g.passThrough()
+		return true
+	}
 	end := bytes.Index(g.in, []byte("\r\n\r\n"))
 	if end < 0 {
 		if code := g.earlyLimit(); code != 0 {
@@ -322,6 +335,8 @@ func (g *guardConn) refuse(code int) {
 	g.out = append(g.out, "GET / HTTP/1.1\r\nHost: refused.invalid\r\nConnection: close\r\n"+markerName+": "+strconv.Itoa(code)+"\r\n\r\n"...)
 	g.eof = true
 }
+
+const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 // parseChunkSize reads "HEX[;ext]\r\n" strictly: hex digits only, no
 // sign, no leading space, at most 15 digits (no overflow).

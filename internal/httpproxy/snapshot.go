@@ -166,6 +166,9 @@ func (s *Snapshot) serve(addr string, w http.ResponseWriter, r *http.Request) {
 	c := newReqCtx(w, r, len(s.vars.slots))
 	c.conn.requests.Add(1)
 	c.s = s
+	if r.TLS == nil && c.conn.guard != nil && c.conn.guard.tlsState != nil {
+		r.TLS = c.conn.guard.tlsState // HTTP/1 over TLS reaches us through the guard
+	}
 	defer c.release()
 	if code := rejectedCode(r); code != 0 {
 		c.uri = "/"

@@ -34,14 +34,16 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	return srv
 }
 
-// guardPlain puts the request guard in front of a plain-text listener.
-// TLS listeners are served as they are: net/http needs the *tls.Conn
-// itself to report r.TLS and negotiate HTTP/2, so the guard cannot sit
-// above TLS without taking those over.
+// guardPlain puts the request guard in front of a listener: directly on
+// plain-text connections, and behind the handshake on TLS ones (HTTP/2
+// connections pass unwrapped). The name is historical: it guards both.
 func guardPlain(ln net.Listener, isTLS bool, srv *http.Server) net.Listener {
 	rt, ok := srv.Handler.(*httpproxy.Router)
-	if isTLS || !ok {
+	if !ok {
 		return ln
+	}
+	if isTLS {
+		return httpproxy.GuardTLSListener(ln, rt.Limits)
 	}
 	return httpproxy.GuardListener(ln, rt.Limits)
 }
