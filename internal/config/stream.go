@@ -109,8 +109,12 @@ type StreamProxy struct {
 	Responses int
 	// Requests is proxy_requests (UDP): 0 = unlimited.
 	Requests      int
-	ProxyProtocol bool // send a PROXY v1 header to the backend
-	HalfClose     bool // proxy_half_close (default off, as in nginx)
+	ProxyProtocol bool // send a PROXY header to the backend
+	// ProxyProtocolVersion is 1 (nginx's only one, the default) or 2
+	// (proxy_protocol_version 2, a bunsan extension: HAProxy's binary
+	// header, as "send-proxy-v2").
+	ProxyProtocolVersion int
+	HalfClose            bool // proxy_half_close (default off, as in nginx)
 	// SocketKeepalive is proxy_socket_keepalive: TCP keepalive on the
 	// connections to backends (default off, as in nginx).
 	SocketKeepalive bool
@@ -182,12 +186,13 @@ type MapEntry struct {
 
 func defaultStreamProxy() StreamProxy {
 	return StreamProxy{
-		ConnectTimeout:    60 * time.Second,
-		Timeout:           10 * time.Minute,
-		NextUpstream:      true,
-		BufferSize:        16 << 10,
-		Responses:         -1,
-		PrereadBufferSize: 16 << 10,
-		PrereadTimeout:    30 * time.Second,
+		ConnectTimeout:       60 * time.Second,
+		Timeout:              10 * time.Minute,
+		NextUpstream:         true,
+		BufferSize:           16 << 10,
+		Responses:            -1,
+		ProxyProtocolVersion: 1,
+		PrereadBufferSize:    16 << 10,
+		PrereadTimeout:       30 * time.Second,
 	}
 }

@@ -34,6 +34,7 @@ func streamDirectives() []*directive {
 		{name: "proxy_requests", ctx: all, minArgs: 1, maxArgs: 1, handle: streamInt(0, func(p *StreamProxy) *int { return &p.Requests })},
 		{name: "proxy_protocol", ctx: all, minArgs: 1, maxArgs: 1, handle: streamFlag(func(p *StreamProxy) *bool { return &p.ProxyProtocol })},
 		{name: "proxy_socket_keepalive", ctx: all, minArgs: 1, maxArgs: 1, handle: streamFlag(func(p *StreamProxy) *bool { return &p.SocketKeepalive })},
+		{name: "proxy_protocol_version", ctx: all, minArgs: 1, maxArgs: 1, handle: handleProxyProtocolVersion},
 		{name: "proxy_half_close", ctx: all, minArgs: 1, maxArgs: 1, handle: streamFlag(func(p *StreamProxy) *bool { return &p.HalfClose })},
 		{name: "ssl_preread", ctx: all, minArgs: 1, maxArgs: 1, handle: streamFlag(func(p *StreamProxy) *bool { return &p.SSLPreread })},
 		{name: "preread_buffer_size", ctx: all, minArgs: 1, maxArgs: 1, handle: streamSize(func(p *StreamProxy) *int64 { return &p.PrereadBufferSize })},
@@ -250,5 +251,19 @@ func handleStreamAccessLog(l *loader, s *scope, d *conf.Directive) error {
 		// buffer=, flush=, gzip: accepted; bunsan writes each line at once.
 	}
 	ss.proxy.AccessLogs = append(ss.proxy.AccessLogs, AccessLog{Path: l.prefixPath(d.Args[0]), Format: d.Args[1]})
+	return nil
+}
+
+// handleProxyProtocolVersion reads proxy_protocol_version 1|2, a bunsan
+// extension: nginx sends version 1 only.
+func handleProxyProtocolVersion(l *loader, s *scope, d *conf.Directive) error {
+	switch d.Args[0] {
+	case "1":
+		streamOf(s).proxy.ProxyProtocolVersion = 1
+	case "2":
+		streamOf(s).proxy.ProxyProtocolVersion = 2
+	default:
+		return argError(d, 0, "invalid PROXY protocol version %q: use 1 (nginx's) or 2 (binary)", d.Args[0])
+	}
 	return nil
 }

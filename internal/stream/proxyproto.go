@@ -162,7 +162,8 @@ func appendProxyV1(b []byte, src, dst netip.AddrPort) []byte {
 }
 
 // appendProxyV2 appends a version 2 PROXY header for a TCP connection
-// (used by tests as a front load balancer would send it).
+// (proxy_protocol_version 2). Addresses of different families, which a
+// header cannot carry, give a LOCAL header, as HAProxy sends.
 func appendProxyV2(b []byte, src, dst netip.AddrPort) []byte {
 	b = append(b, v2sig...)
 	s, d := src.Addr().Unmap(), dst.Addr().Unmap()

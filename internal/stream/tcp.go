@@ -243,7 +243,12 @@ func (p *Proxy) dial(srv *server, addr string) (*net.TCPConn, time.Duration, err
 func (p *Proxy) sendPreamble(up *net.TCPConn, s *session, srv *server, pre []byte) bool {
 	var out []byte
 	if srv.cfg.ProxyProtocol {
-		out = appendProxyV1(make([]byte, 0, 64+len(pre)), s.remote, s.local)
+		out = make([]byte, 0, 64+len(pre))
+		if srv.cfg.ProxyProtocolVersion == 2 {
+			out = appendProxyV2(out, s.remote, s.local)
+		} else {
+			out = appendProxyV1(out, s.remote, s.local)
+		}
 	}
 	out = append(out, pre...)
 	if len(out) == 0 {

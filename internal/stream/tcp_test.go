@@ -228,6 +228,18 @@ func TestProxyProtocol(t *testing.T) {
 		io.ReadFull(br, rest)
 		return line + string(rest)
 	}
+	t.Run("send v2", func(t *testing.T) {
+		r2 := startRig(t, fmt.Sprintf(`stream { server { listen 127.0.0.1:1; proxy_pass %s; proxy_protocol on; proxy_protocol_version 2; } }`, addr))
+		c := r2.dial(t, key1)
+		io.WriteString(c, "data")
+		want := appendProxyV2(nil, mustAP(c.LocalAddr().String()), mustAP(c.RemoteAddr().String()))
+		want = append(want, "data"...)
+		b := accept(t, conns)
+		got := make([]byte, len(want))
+		if _, err := io.ReadFull(b, got); err != nil || string(got) != string(want) {
+			t.Errorf("backend got % x, %v; want % x", got, err, want)
+		}
+	})
 	t.Run("send v1", func(t *testing.T) {
 		c := r.dial(t, key1)
 		io.WriteString(c, "data")
