@@ -39,6 +39,7 @@ func (p plan) httpProtocols() *http.Protocols {
 // a broken certificate on reload leaves the old configuration serving.
 func listenPlan(m *config.Model, log *slog.Logger) (map[string]plan, error) {
 	want := map[string]plan{}
+	tlsconf.SetLog(log)
 	if m.HTTP == nil {
 		return want, nil
 	}

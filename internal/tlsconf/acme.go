@@ -31,7 +31,7 @@ import (
 // reload keeps certificates, accounts and renewals going; state is kept on
 // disk under each issuer's state_path, so a restart does not order again.
 type ACMEManager struct {
-	Log *slog.Logger
+	Log *slog.Logger // nil: the process's (SetLog)
 	Now func() time.Time
 
 	mu     sync.Mutex
@@ -41,7 +41,7 @@ type ACMEManager struct {
 }
 
 // DefaultACME is the process's manager; the TLS plan uses it.
-var DefaultACME = &ACMEManager{Log: slog.Default(), Now: time.Now}
+var DefaultACME = &ACMEManager{Now: time.Now}
 
 // acmeCert is one certificate an issuer keeps for a set of names.
 type acmeCert struct {
@@ -92,10 +92,10 @@ func (m *ACMEManager) run(c *acmeCert) {
 		cancel()
 		if err == nil {
 			backoff = time.Minute
-			m.Log.Info("ACME certificate obtained", "issuer", c.iss.Name, "names", strings.Join(c.names, ","))
+			logTo(m.Log).Info("ACME certificate obtained", "issuer", c.iss.Name, "names", strings.Join(c.names, ","))
 			continue
 		}
-		m.Log.Error("ACME order failed; retrying", "issuer", c.iss.Name, "names", strings.Join(c.names, ","), "in", backoff, "error", err)
+		logTo(m.Log).Error("ACME order failed; retrying", "issuer", c.iss.Name, "names", strings.Join(c.names, ","), "in", backoff, "error", err)
 		time.Sleep(backoff) // retry pause
 		backoff = min(2*backoff, 6*time.Hour)
 	}

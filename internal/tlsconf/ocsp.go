@@ -25,7 +25,7 @@ import (
 type Stapler struct {
 	Client *http.Client
 	Now    func() time.Time
-	Log    *slog.Logger
+	Log    *slog.Logger // nil: the process's (SetLog)
 	// Spawn runs a background fetch; nil means a new goroutine. Tests
 	// run fetches in place.
 	Spawn func(func())
@@ -49,7 +49,6 @@ type staple struct {
 var DefaultStapler = &Stapler{
 	Client: &http.Client{Timeout: 10 * time.Second},
 	Now:    time.Now,
-	Log:    slog.Default(),
 }
 
 // Watch registers a certificate for stapling and starts a first fetch.
@@ -128,7 +127,7 @@ func (s *Stapler) fetch(e *staple) {
 	e.fetching = false
 	if err != nil {
 		e.refresh = now.Add(time.Minute)
-		s.Log.Warn("OCSP stapling: no response", "responder", e.url, "certificate", e.leaf.Subject.CommonName, "error", err)
+		logTo(s.Log).Warn("OCSP stapling: no response", "responder", e.url, "certificate", e.leaf.Subject.CommonName, "error", err)
 		return
 	}
 	e.der = der
