@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -302,5 +303,28 @@ func TestLatency(t *testing.T) {
 	n, total, ok := m.Latency(false, "g", "a")
 	if !ok || n != 2 || total != 400*time.Millisecond {
 		t.Errorf("latency %d %v %v", n, total, ok)
+	}
+}
+
+func TestWrapAPI(t *testing.T) {
+	m := New(Options{})
+	m.Zone("site").Begin()
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "api "+r.URL.Path) })
+	srv := httptest.NewServer(m.WrapAPI("/api", next))
+	defer srv.Close()
+	tests := []struct{ path, want string }{
+		{"/api/9/nginx", `"build":"bunsan"`},
+		{"/api/8/connections", `"accepted":`},
+		{"/api/9/http/requests", `"total":`},
+		{"/api/9/http/server_zones/site", `"processing":1`},
+		{"/api/9/http/upstreams", "api /api/9/http/upstreams"},
+		{"/api/9", "api /api/9"},
+		{"/api/", "api /api/"},
+		{"/other/9/nginx", "api /other/9/nginx"},
+	}
+	for _, tt := range tests {
+		if _, body := get(t, srv.URL+tt.path); !strings.Contains(body, tt.want) {
+			t.Errorf("%s: %q, want %q", tt.path, body, tt.want)
+		}
 	}
 }

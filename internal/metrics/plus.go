@@ -141,3 +141,22 @@ func plusZoneOf(z *Zone) plusZone {
 		Sent:       z.sent.Load(),
 	}
 }
+
+// WrapAPI puts the status paths in front of the upstream API handler of
+// an "api" location at prefix (e.g. "/api"): /VERSION/nginx,
+// /VERSION/connections, /VERSION/http/requests and
+// /VERSION/http/server_zones are answered here, everything else goes to
+// next. VERSION is any of 1 to 9, as the API accepts.
+func (m *Metrics) WrapAPI(prefix string, next http.Handler) http.Handler {
+	prefix = strings.TrimSuffix(prefix, "/")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, ok := strings.CutPrefix(r.URL.Path, prefix+"/")
+		if ok {
+			segs := strings.Split(strings.Trim(rest, "/"), "/")
+			if len(segs) > 1 && len(segs[0]) == 1 && segs[0] >= "1" && segs[0] <= "9" && m.ServePlus(w, r, segs[1:]) {
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
