@@ -235,3 +235,39 @@ func TestKeepaliveRequests(t *testing.T) {
 		t.Errorf("%d answers on one connection, want 2:\n%s", n, out)
 	}
 }
+
+// TestStickyRouteAndLearn: sticky route follows the route in a cookie
+// or argument to the server with that route=; sticky learn binds the
+// session the backend created to the backend that created it.
+func TestStickyRouteAndLearn(t *testing.T) {
+	a := newBackend(t, "a", func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "sess-a"})
+		io.WriteString(w, "a")
+	})
+	b := newBackend(t, "b", func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "sess-b"})
+		io.WriteString(w, "b")
+	})
+	p := startProxy(t, `http {
+		upstream routed { server `+a.addr+` route=ra; server `+b.addr+` route=rb; sticky route $cookie_route $arg_route; }
+		upstream learned { server `+a.addr+`; server `+b.addr+`; sticky learn create=$upstream_cookie_sid lookup=$cookie_sid zone=s:1m; }
+		server { listen LISTEN;
+			location /r { proxy_pass http://routed; }
+			location /l { proxy_pass http://learned; }
+		} }`)
+	for i := 0; i < 4; i++ {
+		if _, body := httpGet(t, p.url("/r"), "Cookie", "route=rb"); body != "b" {
+			t.Errorf("route=rb cookie went to %q", body)
+		}
+		if _, body := httpGet(t, p.url("/r?route=ra")); body != "a" {
+			t.Errorf("route=ra argument went to %q", body)
+		}
+	}
+	_, first := httpGet(t, p.url("/l"))
+	sess := "sess-" + first
+	for i := 0; i < 4; i++ {
+		if _, body := httpGet(t, p.url("/l"), "Cookie", "sid="+sess); body != first {
+			t.Errorf("learned session %s went to %q, want %q", sess, body, first)
+		}
+	}
+}

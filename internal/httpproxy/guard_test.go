@@ -116,7 +116,7 @@ func TestGuardBadChunk(t *testing.T) {
 func TestSlowlorisDoesNotBlockOthers(t *testing.T) {
 	be := newBackend(t, "b", nil)
 	p := startProxy(t, `http { client_header_timeout 1s; server { listen LISTEN; location / { proxy_pass http://`+be.addr+`; } } }`)
-	const slow = 200
+	const slow = 500
 	var wg sync.WaitGroup
 	closed := make(chan bool, slow)
 	for i := 0; i < slow; i++ {
