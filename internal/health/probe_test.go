@@ -251,3 +251,65 @@ func TestProbeGRPC(t *testing.T) {
 		t.Errorf("request frame %q", got)
 	}
 }
+
+// A stream group's TCP check takes a server out when its port closes and
+// back when it listens again.
+func TestStreamCheckRecovers(t *testing.T) {
+	r := newRig(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	g := r.group(t, "db", 0, addr)
+	check := &config.HealthCheck{Stream: true, Type: config.CheckTCP, Group: "db", Interval: time.Second, Fails: 1, Passes: 1,
+		GRPCStatus: -1, ConnectTimeout: hang, ReadTimeout: hang}
+	r.checker.Start([]Target{{Check: check, Group: g}})
+	if res := r.next(t); !res.OK || !res.Stream {
+		t.Fatalf("listening server: %+v", res)
+	}
+	ln.Close()
+	r.clock.Step(t)
+	if res := r.next(t); res.OK || g.Peers()[0].Healthy() {
+		t.Fatalf("closed port still healthy: %+v", res)
+	}
+	ln2, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("port %s taken meanwhile: %v", addr, err)
+	}
+	defer ln2.Close()
+	r.clock.Step(t)
+	if res := r.next(t); !res.OK || !g.Peers()[0].Healthy() {
+		t.Fatalf("listening again: %+v", res)
+	}
+	if st, ok := r.checker.Status(true, "db", addr); !ok || st.Checks != 3 || st.Unhealthy != 1 {
+		t.Errorf("status %+v", st)
+	}
+	if _, ok := r.checker.Status(false, "db", addr); ok {
+		t.Error("a stream group's state shows under http")
+	}
+}
+
+// A UDP check with nothing to expect passes when the server stays silent
+// (only "port unreachable" fails).
+func TestProbeUDPSilent(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	c := &config.HealthCheck{Type: config.CheckUDP, ConnectTimeout: hang, ReadTimeout: 50 * time.Millisecond,
+		MatchBlock: &config.Match{Send: []byte("ping")}}
+	if err := probe(context.Background(), c, pc.LocalAddr().String()); err != nil {
+		t.Errorf("silent server: %v", err)
+	}
+}
