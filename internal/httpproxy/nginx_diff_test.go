@@ -124,6 +124,22 @@ func TestDifferentialNginx(t *testing.T) {
 			"GET /" + strings.Repeat("a", 9000) + " HTTP/1.1\r\nHost: a\r\n\r\n",
 		}},
 	}
+	cases = append(cases,
+		diffCase{name: "failures, limits and if", http: `upstream gone { server DEAD; }
+			server { listen LISTEN; client_max_body_size 10;
+			location /gone { proxy_pass http://gone; }
+			location /fixed { proxy_pass http://DEAD; }
+			location /body { proxy_pass http://B0; }
+			location /if { if ($request_method = POST) { return 405; } if ($http_x_a = "") { return 200 "empty"; } return 200 "set"; }
+		}`, reqs: []string{get("/gone"), get("/fixed"),
+			"POST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\nConnection: close\r\n\r\n01234567890",
+			"POST /body HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\nConnection: close\r\n\r\n0123456789",
+			"POST /if HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+			get("/if"), get("/if", "X-A: 1\r\n")}},
+		diffCase{name: "hash by URI", http: `upstream app { hash $request_uri consistent; server B0; server B1; server B2; }
+			server { listen LISTEN; location / { proxy_pass http://app; } }`,
+			reqs: []string{get("/a"), get("/b"), get("/c"), get("/d"), get("/e"), get("/a"), get("/f?x=1"), get("/g")}},
+	)
 	dead := deadAddr(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

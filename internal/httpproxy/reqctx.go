@@ -27,6 +27,10 @@ type reqCtx struct {
 	// then location, as nginx keeps the most recent); caps[0] is the match.
 	caps  []string
 	capRe *regexp.Regexp // the regex caps came from, for named captures
+	// srvCaps and srvRe are the server_name regex's captures: named ones
+	// stay variables after a location regex replaced $1…, as in nginx.
+	srvCaps []string
+	srvRe   *regexp.Regexp
 	// proxyHost is $proxy_host of the location's proxy_pass.
 	proxyHost string
 	attempts  []attempt
@@ -77,6 +81,7 @@ func newReqCtx(w http.ResponseWriter, r *http.Request, nvars int) *reqCtx {
 
 func (c *reqCtx) release() {
 	c.r, c.srv, c.caps, c.capRe, c.conn = nil, nil, nil, nil, nil
+	c.srvCaps, c.srvRe = nil, nil
 	c.uri, c.proxyHost, c.upHeader = "", "", nil
 	c.attempts = c.attempts[:0]
 	c.idOK, c.inErrorPage, c.s = false, false, nil

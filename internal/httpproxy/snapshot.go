@@ -184,6 +184,7 @@ func (s *Snapshot) serve(addr string, w http.ResponseWriter, r *http.Request) {
 	}
 	vs, caps, re := v.find(hostOnly(r.Host))
 	c.srv, c.caps, c.capRe = vs, caps, re
+	c.srvCaps, c.srvRe = caps, re
 	if n := vs.limits.MaxRequests; n > 0 && c.conn.requests.Load() >= int64(n) {
 		w.Header().Set("Connection", "close") // keepalive_requests
 	}

@@ -132,7 +132,12 @@ func (sc *varScope) lookup(name string) (getter, error) {
 		return func(c *reqCtx, dst []byte) []byte {
 			if c.capRe != nil {
 				if i := c.capRe.SubexpIndex(name); i > 0 && i < len(c.caps) {
-					dst = append(dst, c.caps[i]...)
+					return append(dst, c.caps[i]...)
+				}
+			}
+			if c.srvRe != nil {
+				if i := c.srvRe.SubexpIndex(name); i > 0 && i < len(c.srvCaps) {
+					dst = append(dst, c.srvCaps[i]...)
 				}
 			}
 			return dst

@@ -62,7 +62,7 @@ func TestCapturesAndMap(t *testing.T) {
 		map $uri $kind { ~^/img/ image; /exact exact; default other; }
 		server { listen LISTEN; server_name ~^(?P<sub>[a-z]+)\.example\.com$;
 			set $greeting "hi-$sub";
-			location ~ ^/users/(\d+)/(\w+)$ { return 200 "$1:$2"; }
+			location ~ ^/users/(\d+)/(\w+)$ { return 200 "$1:$2:$sub"; }
 			location /m { return 200 "$connection_upgrade $kind $greeting"; }
 			location / { return 200 "$kind|$1|$sub"; }
 		}
@@ -72,7 +72,7 @@ func TestCapturesAndMap(t *testing.T) {
 		hdr  []string
 		want string
 	}{
-		{"/users/42/edit", []string{"Host", "api.example.com"}, "42:edit"},
+		{"/users/42/edit", []string{"Host", "api.example.com"}, "42:edit:api"},
 		{"/m", []string{"Host", "api.example.com"}, "close other hi-api"},
 		{"/m", []string{"Host", "api.example.com", "Upgrade", "websocket"}, "upgrade other hi-api"},
 		{"/img/a.png", []string{"Host", "www.example.com"}, "image|www|www"},
