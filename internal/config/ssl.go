@@ -1,12 +1,14 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
 	"bunsan/internal/conf"
+	"bunsan/internal/tlsconf/pemkey"
 )
 
 // SSL is the TLS settings written in one server block (ssl_*, http2,
@@ -244,24 +246,49 @@ func (l *loader) sslFile(s *scope, d *conf.Directive, key bool) error {
 	}
 	// Recorded even when missing, so the pair still counts for
 	// "listen ... ssl" and the user sees one error, not two.
-	addCertFile(l.sslAt(s), abs, key, d)
+	ssl := l.sslAt(s)
+	pair := addCertFile(ssl, abs, key, d)
+	if missing == nil {
+		l.checkPair(ssl, pair)
+	}
 	return missing
 }
 
+// checkPair loads a pair once both halves are named, so that bunsan -t
+// reports a broken certificate or a key that does not match it, as
+// nginx -t does. An encrypted key whose ssl_password_file is not named
+// yet (it may follow) is left to the listeners' setup, which reports it.
+func (l *loader) checkPair(ssl *SSL, p CertPair) {
+	if p.Cert == "" || p.Key == "" || p.Cert == ACMECertificateVar || fileExists(p.Cert) != nil || fileExists(p.Key) != nil {
+		return
+	}
+	passwords, err := pemkey.ReadPasswords(ssl.PasswordFile.Path)
+	if err != nil {
+		return // reported at ssl_password_file
+	}
+	if _, err := pemkey.LoadPair(p.Cert, p.Key, passwords); err != nil {
+		if errors.Is(err, pemkey.ErrEncrypted) && ssl.PasswordFile.Path == "" {
+			return
+		}
+		l.errorf(fromPos(p.Pos), "cannot load certificate %q with key %q: %v", p.Cert, p.Key, err)
+	}
+}
+
 // addCertFile pairs certificates and keys by order: the n-th
-// ssl_certificate with the n-th ssl_certificate_key.
-func addCertFile(ssl *SSL, abs string, key bool, d *conf.Directive) {
+// ssl_certificate with the n-th ssl_certificate_key. It returns the pair
+// written to.
+func addCertFile(ssl *SSL, abs string, key bool, d *conf.Directive) CertPair {
 	ssl.set |= setSSLCerts
 	certs := &ssl.Certificates
 	for i := range *certs {
 		c := &(*certs)[i]
 		if key && c.Key == "" {
 			c.Key = abs
-			return
+			return *c
 		}
 		if !key && c.Cert == "" {
 			c.Cert = abs
-			return
+			return *c
 		}
 	}
 	c := CertPair{Pos: toPos(d.Pos)}
@@ -271,4 +298,5 @@ func addCertFile(ssl *SSL, abs string, key bool, d *conf.Directive) {
 		c.Cert = abs
 	}
 	*certs = append(*certs, c)
+	return c
 }

@@ -1,6 +1,13 @@
 package config
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,7 +17,8 @@ import (
 )
 
 // loadSSLText loads a configuration from text in a fresh directory holding
-// the files named (written empty, or with their given content).
+// the files named: a.pem and a.key are a real certificate and key, others
+// hold a placeholder.
 func loadSSLText(t *testing.T, text string, files ...string) (*Model, error) {
 	t.Helper()
 	dir := t.TempDir()
@@ -19,6 +27,7 @@ func loadSSLText(t *testing.T, text string, files ...string) (*Model, error) {
 			t.Fatal(err)
 		}
 	}
+	writePair(t, dir, 0o600)
 	file := filepath.Join(dir, "bunsan.conf")
 	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
@@ -54,7 +63,7 @@ http {
         ssl_client_certificate ca.pem;
         ssl_verify_depth 2;
     }
-}`, "a.pem", "a.key", "ca.pem")
+}`, "ca.pem")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,11 +126,29 @@ func TestSSLDirectiveErrors(t *testing.T) {
 	}
 }
 
+// writePair writes a self-signed certificate a.pem and its key a.key
+// (with mode keyMode) into dir.
+func writePair(t *testing.T, dir string, keyMode os.FileMode) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "a.test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, _ := x509.MarshalPKCS8PrivateKey(k)
+	os.WriteFile(filepath.Join(dir, "a.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	os.WriteFile(filepath.Join(dir, "a.key"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), keyMode)
+	os.Chmod(filepath.Join(dir, "a.key"), keyMode)
+}
+
 func TestSSLWarnings(t *testing.T) {
 	dir := t.TempDir()
-	for _, f := range []string{"a.pem", "a.key"} {
-		os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o644)
-	}
+	writePair(t, dir, 0o644)
 	file := filepath.Join(dir, "bunsan.conf")
 	os.WriteFile(file, []byte(`http {
     ssl_ciphers ECDHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES128-GCM-SHA256;
@@ -184,6 +211,28 @@ http {
 	} {
 		if _, err := loadSSLText(t, tt.text); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: %v, want %q", tt.text, err, tt.want)
+		}
+	}
+}
+
+// TestSSLPairChecked makes bunsan -t load certificates, as nginx -t does.
+func TestSSLPairChecked(t *testing.T) {
+	dir := t.TempDir()
+	writePair(t, dir, 0o600)
+	other := t.TempDir()
+	writePair(t, other, 0o600)
+	os.WriteFile(filepath.Join(dir, "garbage.pem"), []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), 0o644)
+	tests := []struct{ name, cert, key, want string }{
+		{"good", "a.pem", "a.key", ""},
+		{"garbage certificate", "garbage.pem", "a.key", "bunsan.conf:4:5: cannot load certificate"},
+		{"key of another certificate", "a.pem", filepath.Join(other, "a.key"), "private key does not match public key"},
+	}
+	for _, tt := range tests {
+		file := filepath.Join(dir, "bunsan.conf")
+		os.WriteFile(file, []byte("http {\n  server {\n    listen 443 ssl;\n    ssl_certificate "+tt.cert+";\n    ssl_certificate_key "+tt.key+";\n  }\n}\n"), 0o644)
+		_, _, err := Load(Options{File: file, Prefix: dir})
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("%s: %v, want %q", tt.name, err, tt.want)
 		}
 	}
 }
