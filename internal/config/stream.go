@@ -94,7 +94,10 @@ type StreamPass struct {
 // StreamProxy is the per-server settings of the stream proxy and its
 // companion modules (access, limit_conn, log, realip, ssl_preread, ssl).
 type StreamProxy struct {
-	Pass           *StreamPass
+	Pass *StreamPass
+	// Return is the stream return directive's text (with variables): sent
+	// to the client, then the connection closes; no backend is involved.
+	Return         *string
 	ConnectTimeout time.Duration // default 60s
 	Timeout        time.Duration // idle timeout, default 10m
 	NextUpstream   bool          // default on

@@ -21,6 +21,7 @@ func streamDirectives() []*directive {
 		{name: "server", ctx: CtxStream, block: true, repeat: true, handle: handleStreamServer},
 		{name: "listen", ctx: srv, minArgs: 1, maxArgs: many, repeat: true, handle: handleStreamListen},
 		{name: "proxy_pass", ctx: srv, minArgs: 1, maxArgs: 1, handle: handleStreamProxyPass},
+		{name: "return", ctx: srv, minArgs: 1, maxArgs: 1, handle: handleStreamReturn},
 		{name: "proxy_connect_timeout", ctx: all, minArgs: 1, maxArgs: 1, handle: streamDuration(func(p *StreamProxy) *time.Duration { return &p.ConnectTimeout })},
 		{name: "proxy_timeout", ctx: all, minArgs: 1, maxArgs: 1, handle: streamDuration(func(p *StreamProxy) *time.Duration { return &p.Timeout })},
 		{name: "proxy_next_upstream", ctx: all, minArgs: 1, maxArgs: 1, handle: streamFlag(func(p *StreamProxy) *bool { return &p.NextUpstream })},
@@ -265,5 +266,12 @@ func handleProxyProtocolVersion(l *loader, s *scope, d *conf.Directive) error {
 	default:
 		return argError(d, 0, "invalid PROXY protocol version %q: use 1 (nginx's) or 2 (binary)", d.Args[0])
 	}
+	return nil
+}
+
+// handleStreamReturn reads "return VALUE;" (ngx_stream_return_module).
+func handleStreamReturn(l *loader, s *scope, d *conf.Directive) error {
+	v := d.Args[0]
+	streamOf(s).proxy.Return = &v
 	return nil
 }

@@ -126,9 +126,12 @@ func (l *loader) finishStream(st *Stream) {
 		if len(srv.Listens) == 0 && !srv.broken {
 			l.errorf(fromPos(srv.Pos), "no \"listen\" is defined for this stream server: add e.g. listen 12345;")
 		}
-		if pp == nil && !srv.broken {
-			l.errorf(fromPos(srv.Pos), "no \"proxy_pass\" in this stream server: add proxy_pass UPSTREAM; or proxy_pass HOST:PORT;")
-		} else if pp != nil {
+		switch {
+		case pp != nil && srv.Proxy.Return != nil:
+			l.errorf(fromPos(pp.Pos), "a stream server either proxies or returns: remove \"proxy_pass\" or \"return\"")
+		case pp == nil && srv.Proxy.Return == nil && !srv.broken:
+			l.errorf(fromPos(srv.Pos), "no \"proxy_pass\" in this stream server: add proxy_pass UPSTREAM; or proxy_pass HOST:PORT; (or return TEXT;)")
+		case pp != nil:
 			l.resolveStreamPass(st, pp)
 		}
 		for _, ln := range srv.Listens {

@@ -98,6 +98,9 @@ func (l *loader) checkStreamVars(st *Stream) {
 		if pp := srv.Proxy.Pass; pp != nil && pp.Var {
 			check(pp.Pos, "proxy_pass", pp.Raw)
 		}
+		if r := srv.Proxy.Return; r != nil {
+			check(srv.Pos, "return", *r)
+		}
 	}
 	for name, f := range st.LogFormats {
 		check(Pos{File: l.m.File}, "log_format "+name, f)

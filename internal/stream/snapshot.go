@@ -46,6 +46,7 @@ type server struct {
 	group  *upstream.Group // proxy_pass GROUP
 	addr   string          // proxy_pass HOST:PORT
 	pass   *template       // proxy_pass $variable
+	ret    *template       // return TEXT
 	limits []limitRef
 	logs   []logRef
 	tls    *tls.Config
@@ -102,6 +103,12 @@ func (p *Proxy) buildServer(st *config.Stream, cs *config.StreamServer, snap *Sn
 	}
 	pp := cs.Proxy.Pass
 	switch {
+	case cs.Proxy.Return != nil:
+		t, err := compile(*cs.Proxy.Return, maps)
+		if err != nil {
+			return nil, fmt.Errorf("return: %w", err)
+		}
+		srv.ret = t
 	case pp.Var:
 		t, err := compile(pp.Raw, maps)
 		if err != nil {

@@ -73,6 +73,13 @@ func (p *Proxy) serveTCP(c *net.TCPConn, key string) {
 	if srv.cfg.SSLPreread {
 		pre = p.prereadHello(front, s, srv, pre)
 	}
+	if srv.ret != nil {
+		// return TEXT: answer and close, no backend (nginx's stream return).
+		out := srv.ret.eval(s, nil)
+		n, _ := front.Write(out)
+		s.bytesSent += int64(n)
+		return
+	}
 
 	up, g, peer := p.connect(s, srv, snap)
 	if up == nil {

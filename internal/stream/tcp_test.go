@@ -415,3 +415,18 @@ func TestSplicePath(t *testing.T) {
 		}
 	}
 }
+
+func TestReturn(t *testing.T) {
+	r := startRig(t, `stream {
+    server { listen 127.0.0.1:1; return "you are $remote_addr\n"; }
+    server { listen 127.0.0.1:1 udp; return "udp $protocol"; }
+}`)
+	c := r.dial(t, key1)
+	got, err := io.ReadAll(c)
+	if err != nil || string(got) != "you are 127.0.0.1\n" {
+		t.Errorf("tcp: %q %v", got, err)
+	}
+	if got := udpAsk(t, udpClient(t, r), "x", testTimeout); got != "udp UDP" {
+		t.Errorf("udp: %q", got)
+	}
+}

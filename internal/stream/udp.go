@@ -98,6 +98,14 @@ func (p *Proxy) newUDPSession(pc *net.UDPConn, key string, t *udpTable, from, lo
 		writeLogs(s, srv.logs)
 		return nil
 	}
+	if srv.ret != nil {
+		// return TEXT: one datagram back, no session.
+		out := srv.ret.eval(s, nil)
+		pc.WriteToUDPAddrPort(out, from)
+		s.bytesSent = int64(len(out))
+		writeLogs(s, srv.logs)
+		return nil
+	}
 	t.mu.Lock()
 	full := len(t.sessions) >= p.udpSessions
 	t.mu.Unlock()
