@@ -155,7 +155,9 @@ func handleHTTPAccessLog(l *loader, s *scope, d *conf.Directive) error {
 				return argError(d, i+1, "%v", err)
 			}
 			al.Flush = t
-		case strings.HasPrefix(a, "gzip"), strings.HasPrefix(a, "if="):
+		case strings.HasPrefix(a, "if="):
+			al.If = a[len("if="):]
+		case strings.HasPrefix(a, "gzip"):
 			return argError(d, i+1, "%q in access_log is not supported yet", a)
 		default:
 			return argError(d, i+1, "invalid parameter %q in access_log: use FORMAT, buffer=SIZE or flush=TIME", a)

@@ -73,6 +73,9 @@ type HTTPAccessLog struct {
 	Format string
 	Buffer int64
 	Flush  time.Duration
+	// If is the if= condition: the line is written unless it evaluates
+	// to "" or "0".
+	If string
 }
 
 // LogFormat is one log_format.

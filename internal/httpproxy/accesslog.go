@@ -34,6 +34,7 @@ type logFile struct {
 type logTarget struct {
 	file   *logFile
 	format *logFormat
+	cond   *expr // access_log if=; nil = always
 }
 
 // openLogs holds every access log file opened by any snapshot, by path,
@@ -67,10 +68,11 @@ type logSet struct {
 	prefix  string
 	// defaultFailed records that logs/access.log could not be opened.
 	defaultFailed bool
+	vars          *varScope
 }
 
 func newLogSet(m *config.Model, sc *varScope) (*logSet, error) {
-	ls := &logSet{formats: map[string]*logFormat{}, targets: map[*config.Settings][]logTarget{}, prefix: m.Prefix}
+	ls := &logSet{vars: sc, formats: map[string]*logFormat{}, targets: map[*config.Settings][]logTarget{}, prefix: m.Prefix}
 	f, err := compileLogFormat(config.LogFormat{Escape: "default", Text: combined}, sc)
 	if err != nil {
 		return nil, err
@@ -117,7 +119,13 @@ func (ls *logSet) targetsFor(s *config.Settings) ([]logTarget, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, logTarget{file: f, format: ls.formats[al.Format]})
+			t := logTarget{file: f, format: ls.formats[al.Format]}
+			if al.If != "" {
+				if t.cond, err = compileExpr(al.If, ls.vars); err != nil {
+					return nil, fmt.Errorf("access_log if=: %w", err)
+				}
+			}
+			out = append(out, t)
 		}
 	}
 	ls.targets[s] = out
@@ -199,6 +207,11 @@ func (ls *logSet) write(c *reqCtx, loc *location) {
 	}
 	bp := linePool.Get().(*[]byte)
 	for _, t := range targets {
+		if t.cond != nil {
+			if v := t.cond.String(c); v == "" || v == "0" {
+				continue
+			}
+		}
 		line := t.format.render(c, (*bp)[:0])
 		t.file.write(line)
 		*bp = line

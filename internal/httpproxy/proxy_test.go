@@ -305,11 +305,14 @@ func TestAccessLog(t *testing.T) {
 			location /json { access_log DIR/json.log j; proxy_pass http://`+be.addr+`; }
 			location /slow { proxy_pass http://`+slow.addr+`; }
 			location /off { access_log off; return 204; }
+			location /cond { access_log DIR/cond.log combined if=$arg_log; return 204; }
 			location / { proxy_pass http://`+be.addr+`; }
 		} }`)
 	httpGet(t, p.url("/plain?q=1"), "User-Agent", `ua"quote`, "Referer", "http://ref/")
 	httpGet(t, p.url("/json"), "User-Agent", "a\"b\\c")
 	httpGet(t, p.url("/off"))
+	httpGet(t, p.url("/cond?log=0"))
+	httpGet(t, p.url("/cond?log=1"))
 	c, err := net.Dial("tcp", p.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -327,6 +330,9 @@ func TestAccessLog(t *testing.T) {
 	}
 	if strings.Contains(combined, "/off") {
 		t.Errorf("access_log off was logged")
+	}
+	if cond := readFile(t, filepath.Join(p.dir, "cond.log")); strings.Count(cond, "\n") != 1 || !strings.Contains(cond, "log=1") {
+		t.Errorf("access_log if=: %q", cond)
 	}
 	js := readFile(t, filepath.Join(p.dir, "json.log"))
 	if !strings.Contains(js, `{"s":200,"u":"`+be.addr+`","ua":"a\"b\\c","rt":`) {
