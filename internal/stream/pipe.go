@@ -76,8 +76,11 @@ func (dr *direction) splices() bool {
 }
 
 // step moves one chunk and returns how many bytes it moved.
+// The idle deadline is armed here, after any wait for the rate limit, so
+// that a slow rate is not taken for idleness.
 func (dr *direction) step(lr *io.LimitedReader) (int64, error) {
 	if dr.splices() {
+		dr.arm()
 		lr.R, lr.N = dr.src, spliceChunk
 		n, err := dr.dst.(*net.TCPConn).ReadFrom(lr)
 		if err == nil && lr.N > 0 {
@@ -89,6 +92,7 @@ func (dr *direction) step(lr *io.LimitedReader) (int64, error) {
 	if dr.limiter != nil {
 		buf = buf[:dr.limiter.take(len(buf))]
 	}
+	dr.arm()
 	n, err := dr.src.Read(buf)
 	if n > 0 {
 		if _, werr := dr.dst.Write(buf[:n]); werr != nil {
@@ -99,6 +103,13 @@ func (dr *direction) step(lr *io.LimitedReader) (int64, error) {
 		}
 	}
 	return int64(n), err
+}
+
+// arm sets the idle deadline of one read.
+func (dr *direction) arm() {
+	if t := dr.d.timeout; t > 0 {
+		dr.src.SetReadDeadline(dr.d.clock().Add(t))
+	}
 }
 
 func (d *duplex) touch() { d.active.Store(d.clock().UnixNano()) }
@@ -125,9 +136,6 @@ func (d *duplex) copy(dr, other *direction) {
 	var lr io.LimitedReader
 	for {
 		d.answer(dr)
-		if d.timeout > 0 {
-			dr.src.SetReadDeadline(d.clock().Add(d.timeout))
-		}
 		n, err := dr.step(&lr)
 		dr.n += n
 		if n > 0 {
