@@ -5,28 +5,26 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 
-if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+# Debian packages the tests use: nginx (differential tests), pebble (a test
+# ACME server) and chromium (the dashboard's browser test).
+need=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-core libnginx-mod-stream)
+command -v pebble >/dev/null 2>&1 || need+=(pebble)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    echo "== installing nginx (for differential tests)"
+    echo "== installing ${need[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-core libnginx-mod-stream >/dev/null
-    # Debian starts the packaged service; the tests run their own.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    # Debian starts the packaged nginx; the tests run their own.
     (systemctl stop nginx 2>/dev/null || service nginx stop 2>/dev/null || pkill -x nginx || true) >/dev/null 2>&1
   else
-    echo "nginx is not installed: the differential tests will skip (run as root to install it)" >&2
+    echo "missing ${need[*]}: the tests that need them will skip (run as root to install them)" >&2
   fi
 fi
-
-# Pebble, a test ACME server, for the ACME end-to-end test.
-if ! command -v pebble >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "== installing pebble (for the ACME test)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pebble >/dev/null
-  else
-    echo "pebble is not installed: the ACME test will skip (run as root to install it)" >&2
-  fi
-fi
+# Where the tools are installed, a test that cannot find them fails
+# instead of skipping.
+command -v chromium >/dev/null 2>&1 && export BUNSAN_REQUIRE_BROWSER=1
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
