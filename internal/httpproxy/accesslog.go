@@ -59,6 +59,36 @@ func FlushLogs() {
 	}
 }
 
+// ReopenLogs reopens every access log file at its path, for log rotation
+// (nginx's -s reopen, SIGUSR1): lines written after it go to the new file.
+func ReopenLogs() error {
+	openLogs.Lock()
+	defer openLogs.Unlock()
+	var first error
+	for path, f := range openLogs.m {
+		if f.f == os.Stderr {
+			continue
+		}
+		nf, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			if first == nil {
+				first = fmt.Errorf("reopening access log: %w", err)
+			}
+			continue
+		}
+		f.mu.Lock()
+		if f.w != nil {
+			_ = f.w.Flush()
+			f.w.Reset(nf)
+		}
+		old := f.f
+		f.f = nf
+		f.mu.Unlock()
+		_ = old.Close()
+	}
+	return first
+}
+
 // logSet is the access logs of one snapshot: the targets for each
 // location configuration.
 type logSet struct {

@@ -1,6 +1,11 @@
 package httpproxy
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 func TestLogEscapes(t *testing.T) {
 	tests := []struct{ in, def, json string }{
@@ -16,5 +21,25 @@ func TestLogEscapes(t *testing.T) {
 		if got := string(appendJSONEscaped(nil, []byte(tt.in))); got != tt.json {
 			t.Errorf("json %q = %q, want %q", tt.in, got, tt.json)
 		}
+	}
+}
+
+// TestReopenLogs: after the file is moved away (log rotation) and the
+// logs reopened, new lines go to a fresh file at the configured path.
+func TestReopenLogs(t *testing.T) {
+	p := startProxy(t, `http { access_log DIR/rot.log; server { listen LISTEN; location / { return 204; } } }`)
+	path := filepath.Join(p.dir, "rot.log")
+	httpGet(t, p.url("/before"))
+	waitFor(t, func() bool { return strings.Contains(readFile(t, path), "/before") })
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ReopenLogs(); err != nil {
+		t.Fatal(err)
+	}
+	httpGet(t, p.url("/after"))
+	waitFor(t, func() bool { return strings.Contains(readFile(t, path), "/after") })
+	if strings.Contains(readFile(t, path+".1"), "/after") || strings.Contains(readFile(t, path), "/before") {
+		t.Errorf("lines in the wrong file")
 	}
 }

@@ -4,6 +4,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
 
 	"bunsan/internal/httpproxy"
 )
@@ -31,7 +35,26 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	// Buffered access log lines are written out when a graceful stop
 	// begins; requests still finishing are flushed by the log's timer.
 	srv.RegisterOnShutdown(httpproxy.FlushLogs)
+	watchReopen(log)
 	return srv
+}
+
+var reopenOnce sync.Once
+
+// watchReopen reopens the access logs on SIGUSR1, beside the error log
+// that Run reopens on the same signal (log rotation, nginx -s reopen).
+func watchReopen(log *slog.Logger) {
+	reopenOnce.Do(func() {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, syscall.SIGUSR1)
+		go func() {
+			for range ch {
+				if err := httpproxy.ReopenLogs(); err != nil {
+					log.Error("reopening access logs failed", "error", err)
+				}
+			}
+		}()
+	})
 }
 
 // guardPlain puts the request guard in front of a listener: directly on
