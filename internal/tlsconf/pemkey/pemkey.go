@@ -184,6 +184,11 @@ func decryptPKCS8(der, pw []byte) ([]byte, error) {
 	if _, err := asn1.Unmarshal(p.KDF.Parameters.FullBytes, &kp); err != nil {
 		return nil, err
 	}
+	if kp.Iterations < 1 || kp.Iterations > 1<<22 {
+		// OpenSSL writes 2048; a huge count is a broken or hostile file
+		// that would stall the load.
+		return nil, fmt.Errorf("encrypted key has an unreasonable PBKDF2 iteration count %d", kp.Iterations)
+	}
 	prfOID := oidHMACSHA1
 	if len(kp.PRF.Algorithm) > 0 {
 		prfOID = kp.PRF.Algorithm
