@@ -136,6 +136,11 @@ type StreamProxy struct {
 	AccessLogOff bool
 
 	SSL SSL
+
+	// SSLUpstream is proxy_ssl: speak TLS to the backend, with the
+	// proxy_ssl_* settings in UpstreamTLS.
+	SSLUpstream bool
+	UpstreamTLS ProxyTLS
 }
 
 // AccessRule is one allow or deny line; All is "all".
@@ -197,5 +202,6 @@ func defaultStreamProxy() StreamProxy {
 		ProxyProtocolVersion: 1,
 		PrereadBufferSize:    16 << 10,
 		PrereadTimeout:       30 * time.Second,
+		UpstreamTLS:          defaultStreamProxyTLS(),
 	}
 }

@@ -16,7 +16,7 @@ import (
 // limit_conn, log, map, realip, ssl_preread and ssl modules.
 func streamDirectives() []*directive {
 	all, srv := CtxStreamAll, CtxStreamServer
-	return []*directive{
+	return append(streamProxySSLDirectives(), []*directive{
 		{name: "stream", ctx: CtxMain, block: true, handle: handleStream},
 		{name: "server", ctx: CtxStream, block: true, repeat: true, handle: handleStreamServer},
 		{name: "listen", ctx: srv, minArgs: 1, maxArgs: many, repeat: true, handle: handleStreamListen},
@@ -62,7 +62,7 @@ func streamDirectives() []*directive {
 		ignoredRow("variables_hash_bucket_size", CtxStream, 1, 1, goTuning),
 		ignoredRow("map_hash_max_size", CtxStream, 1, 1, goTuning),
 		ignoredRow("map_hash_bucket_size", CtxStream, 1, 1, goTuning),
-	}
+	}...)
 }
 
 func streamDuration(field func(*StreamProxy) *time.Duration) func(*loader, *scope, *conf.Directive) error {

@@ -305,7 +305,15 @@ func selfSigned(t *testing.T, dir, base string, names ...string) (string, string
 // tlsBackend is a TLS server that writes "NAME\n" after the handshake.
 func tlsBackend(t *testing.T, name string) string {
 	t.Helper()
-	_, _, pair := selfSigned(t, t.TempDir(), name, name)
+	addr, _ := tlsBackendCert(t, name)
+	return addr
+}
+
+// tlsBackendCert is tlsBackend, also returning its certificate's file
+// (to trust it).
+func tlsBackendCert(t *testing.T, name string) (string, string) {
+	t.Helper()
+	certFile, _, pair := selfSigned(t, t.TempDir(), name, name)
 	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{pair}})
 	if err != nil {
 		t.Fatal(err)
@@ -325,7 +333,7 @@ func tlsBackend(t *testing.T, name string) string {
 		}
 	}()
 	t.Cleanup(func() { ln.Close() })
-	return ln.Addr().String()
+	return ln.Addr().String(), certFile
 }
 
 // udpEcho answers each datagram with "NAME:" and the datagram.

@@ -53,6 +53,8 @@ type server struct {
 	dialer net.Dialer
 	// bindAddr is proxy_bind as an address for Dialer.DialTCP (zero: any).
 	bindAddr netip.AddrPort
+	// tlsClients caches proxy_ssl client configurations by server name.
+	tlsClients tlsClientCache
 }
 
 // ListenKey is the key of a listen directive, as Listen.Key.

@@ -90,9 +90,10 @@ func (p *Proxy) serveTCP(c *net.TCPConn, key string) {
 	defer p.untrack(up)
 	defer up.Close()
 	started := p.now()
-	ok = p.sendPreamble(up, s, srv, pre)
-	if ok {
-		p.pipe(s, srv, front, up)
+	if back, ok := p.sendPreamble(up, s, srv, pre); ok {
+		p.pipe(s, srv, front, back)
+	} else {
+		s.status = statusBadGateway
 	}
 	s.upSession = p.now().Sub(started)
 	if g != nil {
@@ -245,31 +246,41 @@ func (p *Proxy) dial(srv *server, addr string) (*net.TCPConn, time.Duration, err
 }
 
 // sendPreamble writes what goes to the backend before the client's
-// bytes: the PROXY v1 line (proxy_protocol on) and the bytes already
-// read from the client.
-func (p *Proxy) sendPreamble(up *net.TCPConn, s *session, srv *server, pre []byte) bool {
-	var out []byte
+// bytes: the PROXY header (proxy_protocol on), in the clear as nginx
+// sends it; then, with proxy_ssl, the TLS handshake; then the bytes
+// already read from the client. It returns the connection to copy to.
+func (p *Proxy) sendPreamble(up *net.TCPConn, s *session, srv *server, pre []byte) (conn, bool) {
 	if srv.cfg.ProxyProtocol {
-		out = make([]byte, 0, 64+len(pre))
+		var hdr []byte
 		if srv.cfg.ProxyProtocolVersion == 2 {
-			out = appendProxyV2(out, s.remote, s.local)
+			hdr = appendProxyV2(make([]byte, 0, 52), s.remote, s.local)
 		} else {
-			out = appendProxyV1(out, s.remote, s.local)
+			hdr = appendProxyV1(make([]byte, 0, 64), s.remote, s.local)
+		}
+		if _, err := up.Write(hdr); err != nil {
+			return nil, false
 		}
 	}
-	out = append(out, pre...)
-	if len(out) == 0 {
-		return true
+	var out conn = up
+	if srv.cfg.SSLUpstream {
+		tc, err := p.upstreamTLS(up, s, srv)
+		if err != nil {
+			p.log.Error("stream: TLS handshake with the backend failed", "upstream", s.upstreams[len(s.upstreams)-1], "error", err)
+			return nil, false
+		}
+		out = tc
 	}
-	if _, err := up.Write(out); err != nil {
-		return false
+	if len(pre) > 0 {
+		if _, err := out.Write(pre); err != nil {
+			return nil, false
+		}
+		s.bytesReceived += int64(len(pre))
 	}
-	s.bytesReceived += int64(len(pre))
-	return true
+	return out, true
 }
 
 // pipe copies between client and backend until the session ends.
-func (p *Proxy) pipe(s *session, srv *server, front conn, up *net.TCPConn) {
+func (p *Proxy) pipe(s *session, srv *server, front, up conn) {
 	d := &duplex{timeout: srv.cfg.Timeout, halfClose: srv.cfg.HalfClose, clock: p.now}
 	d.closeAll = func() { front.Close(); up.Close() }
 	upDir := &direction{d: d, i: 0, dst: up, src: front}

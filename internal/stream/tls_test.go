@@ -92,3 +92,36 @@ func TestTerminateTLS(t *testing.T) {
 	}
 	_ = net.Conn(raw)
 }
+
+func TestProxySSL(t *testing.T) {
+	addr, cert := tlsBackendCert(t, "backend.test")
+	_, other := tlsBackendCert(t, "other.test")
+	r := startRig(t, fmt.Sprintf(`stream {
+    upstream secure { server %[1]s; }
+    server {
+        listen 127.0.0.1:1;
+        proxy_pass secure;
+        proxy_ssl on;
+        proxy_ssl_verify on;
+        proxy_ssl_trusted_certificate %[2]s;
+        proxy_ssl_name backend.test;
+        proxy_ssl_server_name on;
+    }
+    server {
+        listen 127.0.0.1:2;
+        proxy_pass %[1]s;
+        proxy_ssl on;
+        proxy_ssl_verify on;
+        proxy_ssl_trusted_certificate %[3]s;
+        proxy_ssl_name backend.test;
+    }
+}`, addr, cert, other))
+	// The client speaks plain TCP; bunsan speaks TLS to the backend.
+	if got := readName(t, r, key1); got != "backend.test" {
+		t.Errorf("through proxy_ssl: %q", got)
+	}
+	// A backend whose certificate is not trusted is refused.
+	if got := readName(t, r, "tcp 127.0.0.1:2"); got != "" {
+		t.Errorf("untrusted backend reached: %q", got)
+	}
+}
