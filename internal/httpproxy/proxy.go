@@ -39,6 +39,7 @@ type proxyHandler struct {
 	transport *http.Transport
 	log       *slog.Logger
 	sticky    *stickyWire
+	vars      *varScope
 }
 
 type setHeader struct {
@@ -58,6 +59,7 @@ func newProxyHandler(lc *config.Location, s *Snapshot, log *slog.Logger) (handle
 		proxyHost: pp.Host,
 		scheme:    "http",
 		log:       log,
+		vars:      s.vars,
 	}
 	var tc *tls.Config
 	if pp.Scheme == "https" {
@@ -244,19 +246,22 @@ func serverName(c *reqCtx) string {
 // roundTrip sends one attempt and records its connect and header times.
 func (h *proxyHandler) roundTrip(out *http.Request, a *attempt) (*http.Response, error) {
 	start := time.Now()
-	// Only GotConn is used: it runs on this goroutine, while ConnectDone
-	// runs on the transport's dialing goroutine, which may outlive the
-	// attempt (the transport can hand over an idle connection instead).
-	trace := &httptrace.ClientTrace{
-		GotConn: func(ci httptrace.GotConnInfo) {
-			if ci.Reused {
-				a.connect = time.Nanosecond // shown as 0.000, as nginx shows a kept-alive connection
-			} else {
-				a.connect = time.Since(start)
-			}
-		},
+	req := out
+	if h.vars.connectTime {
+		// Only GotConn is used: it runs on this goroutine, while
+		// ConnectDone runs on the transport's dialing goroutine, which
+		// may outlive the attempt.
+		trace := &httptrace.ClientTrace{
+			GotConn: func(ci httptrace.GotConnInfo) {
+				if ci.Reused {
+					a.connect = time.Nanosecond // shown as 0.000, as nginx shows a kept-alive connection
+				} else {
+					a.connect = time.Since(start)
+				}
+			},
+		}
+		req = out.WithContext(httptrace.WithClientTrace(out.Context(), trace))
 	}
-	req := out.WithContext(httptrace.WithClientTrace(out.Context(), trace))
 	resp, err := h.transport.RoundTrip(req)
 	if err == nil {
 		a.header = time.Since(start)

@@ -98,6 +98,10 @@ type varScope struct {
 	slots    map[string]int
 	maps     map[string]*mapVar
 	captures map[string]bool // named regex groups
+	// connectTime records that $upstream_connect_time is used somewhere:
+	// only then does the proxy trace connection set-up (it costs
+	// allocations per attempt).
+	connectTime bool
 }
 
 func newVarScope() *varScope {
@@ -152,6 +156,9 @@ func (sc *varScope) lookup(name string) (getter, error) {
 		}, nil
 	}
 	if g := builtin(name); g != nil {
+		if name == "upstream_connect_time" && sc != nil {
+			sc.connectTime = true
+		}
 		return g, nil
 	}
 	return nil, fmt.Errorf("unknown %q variable", "$"+name)

@@ -94,3 +94,18 @@ func TestCompileExprErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestUpstreamTimes: $upstream_connect_time is traced when a format uses
+// it; the other upstream variables list every attempt.
+func TestUpstreamTimes(t *testing.T) {
+	be := newBackend(t, "b", nil)
+	dead := deadAddr(t)
+	p := startProxy(t, `http { upstream app { server `+dead+`; server `+be.addr+`; }
+		server { listen LISTEN; location / { proxy_pass http://app;
+			add_header X-Up "$upstream_addr|$upstream_status|$upstream_connect_time|$upstream_header_time|$upstream_response_time"; } } }`)
+	resp, _ := httpGet(t, p.url("/"))
+	re := regexp.MustCompile(`^` + regexp.QuoteMeta(dead+", "+be.addr) + `\|502, 200\|(-|\d+\.\d{3}), \d+\.\d{3}\|-, \d+\.\d{3}\|\d+\.\d{3}, \d+\.\d{3}$`)
+	if got := resp.Header.Get("X-Up"); !re.MatchString(got) {
+		t.Errorf("X-Up %q", got)
+	}
+}
