@@ -1,8 +1,19 @@
 // Package stream owns bunsan's L4 data path, nginx's stream module: TCP
 // and UDP proxying to upstream groups, the preread phase (PROXY protocol
 // from a front load balancer, the TLS ClientHello for ssl_preread),
-// access rules, connection limits, stream variables and maps, and the
-// stream access log.
+// access rules, connection limits, stream variables and maps, return,
+// TLS towards clients (listen ... ssl) and towards backends (proxy_ssl),
+// and the stream access log.
+//
+// # One TCP session (tcp.go)
+//
+// accept → PROXY header (listen ... proxy_protocol, realip) → allow/deny →
+// limit_conn → TLS handshake (listen ... ssl) → ClientHello preread
+// (ssl_preread) → return, or pick a server and connect, moving on after
+// connect errors (proxy_next_upstream) → PROXY header to the backend →
+// TLS to the backend (proxy_ssl) → copy both ways (pipe.go) → report the
+// outcome to the group → access log. UDP (udp.go) keeps a bounded table
+// of client sessions instead.
 //
 // It chooses servers through the upstream package (the same groups and
 // methods as HTTP, in a Store of its own, since nginx keeps http and
