@@ -291,3 +291,38 @@ http {
 		}
 	}
 }
+
+// TestTLSSessionTicketKey resumes a session across a restart when
+// ssl_session_ticket_key names a key file (tickets survive because the
+// key does).
+func TestTLSSessionTicketKey(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, dir, "tk")
+	cert, key := ca.issue(t, leaf{base: "tk", names: []string{"tk.test"}})
+	writeFile(t, filepath.Join(dir, "ticket.key"), []byte(strings.Repeat("k", 80)), 0o600)
+	lb := freePort(t)
+	conf := fmt.Sprintf(`http { server { listen %s ssl; ssl_certificate %s; ssl_certificate_key %s; ssl_session_ticket_key ticket.key; return 200 ok; } }`, lb, cert, key)
+	cfg := &tls.Config{ServerName: "tk.test", RootCAs: ca.pool(), ClientSessionCache: tls.NewLRUClientSessionCache(4)}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: cfg, DisableKeepAlives: true}}
+	fetch := func() bool {
+		t.Helper()
+		resp, err := client.Get("https://" + lb + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.TLS.DidResume
+	}
+	p := start(t, dir, conf)
+	if fetch() {
+		t.Fatal("the first connection cannot resume")
+	}
+	p.signal(t, syscall.SIGTERM)
+	p.wait(t)
+	os.Remove(filepath.Join(dir, "logs", "bunsan.pid"))
+	start(t, dir, conf)
+	if !fetch() {
+		t.Error("after a restart with the same ssl_session_ticket_key the session was not resumed")
+	}
+}

@@ -33,6 +33,10 @@ type SSL struct {
 	SessionCache   string
 	SessionTimeout time.Duration
 	SessionTickets bool
+	// TicketKeys are ssl_session_ticket_key files: the first encrypts new
+	// tickets, all decrypt, so that several bunsans (or a restart) share
+	// sessions.
+	TicketKeys []File
 	// ClientCertificate is ssl_client_certificate (CAs that clients'
 	// certificates must chain to, also sent to clients as acceptable);
 	// TrustedCertificate is ssl_trusted_certificate (CAs for verification
@@ -99,6 +103,7 @@ const (
 	setSSLStapling
 	setSSLStaplingVerify
 	setSSLStaplingResponder
+	setSSLTicketKeys
 )
 
 // DefaultProtocols is nginx's ssl_protocols default since 1.23.4.
@@ -143,6 +148,7 @@ func mergeSSL(dst *SSL, parent *SSL) {
 	inherit(setSSLStapling, func() { dst.Stapling = parent.Stapling })
 	inherit(setSSLStaplingVerify, func() { dst.StaplingVerify = parent.StaplingVerify })
 	inherit(setSSLStaplingResponder, func() { dst.StaplingResponder = parent.StaplingResponder })
+	inherit(setSSLTicketKeys, func() { dst.TicketKeys = parent.TicketKeys })
 	mergeProxyTLS(&dst.Upstream, &parent.Upstream)
 }
 
@@ -196,8 +202,7 @@ func sslDirectives() []*directive {
 		ignoredRow("http2_chunk_size", CtxHTTPAll, 1, 1, goTuning),
 		ignoredRow("http2_body_preread_size", hs, 1, 1, goTuning),
 		ignoredRow("http2_idle_timeout", hs, 1, 1, "obsolete in nginx: keepalive_timeout applies"),
-		{name: "ssl_session_ticket_key", ctx: hs, minArgs: 1, maxArgs: 1, repeat: true,
-			warn: "ticket keys are generated at start; tickets do not survive a restart"},
+		{name: "ssl_session_ticket_key", ctx: hs, minArgs: 1, maxArgs: 1, repeat: true, handle: handleSSLTicketKey},
 		{name: "ssl_early_data", ctx: hs, minArgs: 1, maxArgs: 1, handle: handleSSLEarlyData},
 		{name: "ssl", ctx: hs, minArgs: 1, maxArgs: 1, handle: handleSSLObsolete},
 	}, append(proxySSLDirectives(), acmeDirectives()...)...)

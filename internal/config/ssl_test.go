@@ -236,3 +236,10 @@ func TestSSLPairChecked(t *testing.T) {
 		}
 	}
 }
+
+func TestSSLTicketKeySize(t *testing.T) {
+	_, err := loadSSLText(t, "http { ssl_session_ticket_key tk; }", "tk")
+	if err == nil || !strings.Contains(err.Error(), "must be 48 or 80 bytes") {
+		t.Errorf("a 1-byte ticket key: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -193,5 +194,21 @@ func handleSSLStaplingResponder(l *loader, s *scope, d *conf.Directive) error {
 	ssl := l.sslAt(s)
 	ssl.StaplingResponder = u
 	ssl.set |= setSSLStaplingResponder
+	return nil
+}
+
+// handleSSLTicketKey records a ticket key file; nginx's are 48 or 80
+// random bytes.
+func handleSSLTicketKey(l *loader, s *scope, d *conf.Directive) error {
+	f, err := l.namedFile(d, "session ticket key")
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(f.Path); err == nil && st.Size() != 48 && st.Size() != 80 {
+		return argError(d, 0, "session ticket key %q must be 48 or 80 bytes (openssl rand 80 > FILE), not %d", f.Path, st.Size())
+	}
+	ssl := l.sslAt(s)
+	ssl.TicketKeys = append(ssl.TicketKeys, f)
+	ssl.set |= setSSLTicketKeys
 	return nil
 }

@@ -137,6 +137,13 @@ func AddressConfig(sites []Site, h2 bool) (*tls.Config, []string, error) {
 	if !def.SessionTickets {
 		return cfg, warnings, nil
 	}
+	if len(def.TicketKeys) > 0 {
+		keys, err := ticketKeys(def.TicketKeys)
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg.SetSessionTicketKeys(keys)
+	}
 	limitSessionAge(cfg, def.SessionTimeout, time.Now)
 	return cfg, warnings, nil
 }

@@ -1,9 +1,14 @@
 package tlsconf
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"encoding/binary"
+	"fmt"
+	"os"
 	"time"
+
+	"bunsan/internal/config"
 )
 
 // sessionStamp marks the Extra entry that holds a ticket's issue time.
@@ -35,4 +40,19 @@ func limitSessionAge(cfg *tls.Config, timeout time.Duration, now func() time.Tim
 		}
 		return nil, nil // expired or not ours: a full handshake
 	}
+}
+
+// ticketKeys reads ssl_session_ticket_key files. Go's keys are 32 bytes
+// and nginx's files 48 or 80, so each file is hashed to a key: the same
+// file gives the same key in every bunsan that reads it.
+func ticketKeys(files []config.File) ([][32]byte, error) {
+	var out [][32]byte
+	for _, f := range files {
+		b, err := os.ReadFile(f.Path)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: cannot read session ticket key: %v", f.Pos.File, f.Pos.Line, err)
+		}
+		out = append(out, sha256.Sum256(b))
+	}
+	return out, nil
 }
