@@ -34,6 +34,11 @@ func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
 	}
 	// Buffered access log lines are written out when a graceful stop
 	// begins; requests still finishing are flushed by the log's timer.
+	if lim.IdleTimeout == 0 {
+		// keepalive_timeout 0 turns keep-alive off in nginx; for Go a
+		// zero IdleTimeout would mean no limit at all.
+		srv.SetKeepAlivesEnabled(false)
+	}
 	srv.RegisterOnShutdown(httpproxy.FlushLogs)
 	watchReopen(log)
 	return srv
