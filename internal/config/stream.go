@@ -95,6 +95,8 @@ type StreamPass struct {
 // companion modules (access, limit_conn, log, realip, ssl_preread, ssl).
 type StreamProxy struct {
 	Pass *StreamPass
+	// Sets are the set directives ($name = value with variables), in order.
+	Sets []StreamSet
 	// Return is the stream return directive's text (with variables): sent
 	// to the client, then the connection closes; no backend is involved.
 	Return         *string
@@ -141,6 +143,12 @@ type StreamProxy struct {
 	// proxy_ssl_* settings in UpstreamTLS.
 	SSLUpstream bool
 	UpstreamTLS ProxyTLS
+}
+
+// StreamSet is "set $name value;" in a stream server.
+type StreamSet struct {
+	Var   string // without "$"
+	Value string
 }
 
 // AccessRule is one allow or deny line; All is "all".

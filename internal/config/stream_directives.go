@@ -22,6 +22,7 @@ func streamDirectives() []*directive {
 		{name: "listen", ctx: srv, minArgs: 1, maxArgs: many, repeat: true, handle: handleStreamListen},
 		{name: "proxy_pass", ctx: srv, minArgs: 1, maxArgs: 1, handle: handleStreamProxyPass},
 		{name: "return", ctx: srv, minArgs: 1, maxArgs: 1, handle: handleStreamReturn},
+		{name: "set", ctx: srv, minArgs: 2, maxArgs: 2, repeat: true, handle: handleStreamSet},
 		{name: "proxy_connect_timeout", ctx: all, minArgs: 1, maxArgs: 1, handle: streamDuration(func(p *StreamProxy) *time.Duration { return &p.ConnectTimeout })},
 		{name: "proxy_timeout", ctx: all, minArgs: 1, maxArgs: 1, handle: streamDuration(func(p *StreamProxy) *time.Duration { return &p.Timeout })},
 		{name: "proxy_next_upstream", ctx: all, minArgs: 1, maxArgs: 1, handle: streamFlag(func(p *StreamProxy) *bool { return &p.NextUpstream })},
@@ -273,5 +274,21 @@ func handleProxyProtocolVersion(l *loader, s *scope, d *conf.Directive) error {
 func handleStreamReturn(l *loader, s *scope, d *conf.Directive) error {
 	v := d.Args[0]
 	streamOf(s).proxy.Return = &v
+	return nil
+}
+
+// handleStreamSet reads "set $name value;" (ngx_stream_set_module).
+func handleStreamSet(l *loader, s *scope, d *conf.Directive) error {
+	name := d.Args[0]
+	if len(name) < 2 || name[0] != '$' {
+		return argError(d, 0, "invalid variable name %q: write set $name value;", name)
+	}
+	for _, v := range StreamVariables {
+		if v == name[1:] {
+			return argError(d, 0, "%q is a built-in variable and cannot be set", name)
+		}
+	}
+	p := streamOf(s).proxy
+	p.Sets = append(p.Sets, StreamSet{Var: name[1:], Value: d.Args[1]})
 	return nil
 }

@@ -67,6 +67,13 @@ func (l *loader) checkStreamVars(st *Stream) {
 	for _, m := range st.Maps {
 		known[m.Var] = true
 	}
+	// A set variable is known everywhere, as in nginx (where it is empty
+	// in servers that do not set it).
+	for _, srv := range st.Servers {
+		for _, sv := range srv.Proxy.Sets {
+			known[sv.Var] = true
+		}
+	}
 	check := func(p Pos, where, text string) {
 		names, bad := VarNames(text)
 		if bad {
@@ -100,6 +107,9 @@ func (l *loader) checkStreamVars(st *Stream) {
 		}
 		if r := srv.Proxy.Return; r != nil {
 			check(srv.Pos, "return", *r)
+		}
+		for _, sv := range srv.Proxy.Sets {
+			check(srv.Pos, "set $"+sv.Var, sv.Value)
 		}
 	}
 	for name, f := range st.LogFormats {

@@ -21,6 +21,9 @@ type mapVar struct {
 	regex     []regexEntry
 	def       *template
 	hostnames bool
+	// set marks a variable of the set directive rather than a map: its
+	// value is the session's server's template for it.
+	set bool
 }
 
 type wildEntry struct {
@@ -40,6 +43,14 @@ func compileMaps(st *config.Stream) (map[string]*mapVar, error) {
 	maps := map[string]*mapVar{}
 	for _, m := range st.Maps {
 		maps[m.Var] = &mapVar{name: m.Var, hostnames: m.Hostnames, exact: map[string]*template{}}
+	}
+	for _, srv := range st.Servers {
+		for _, sv := range srv.Proxy.Sets {
+			if m := maps[sv.Var]; m != nil && !m.set {
+				return nil, fmt.Errorf("$%s is set by both a map and a set directive", sv.Var)
+			}
+			maps[sv.Var] = &mapVar{name: sv.Var, set: true}
+		}
 	}
 	for _, m := range st.Maps {
 		mv := maps[m.Var]
@@ -84,6 +95,12 @@ func compileMaps(st *config.Stream) (map[string]*mapVar, error) {
 
 // eval appends the map's value for s to b.
 func (m *mapVar) eval(s *session, b []byte, depth int) []byte {
+	if m.set {
+		if t := s.sets[m.name]; t != nil {
+			return t.evalDepth(s, b, depth)
+		}
+		return b // not set in this server: empty, as in nginx
+	}
 	var kb [128]byte
 	key := string(m.src.evalDepth(s, kb[:0], depth))
 	if v := m.lookup(key); v != nil {

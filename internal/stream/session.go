@@ -45,6 +45,8 @@ type session struct {
 	status        int
 
 	tried upstream.Tried
+	// sets are the server's set directives, by variable name.
+	sets map[string]*template
 }
 
 func (s *session) now() time.Time { return s.p.now() }

@@ -47,6 +47,7 @@ type server struct {
 	addr   string          // proxy_pass HOST:PORT
 	pass   *template       // proxy_pass $variable
 	ret    *template       // return TEXT
+	sets   map[string]*template
 	limits []limitRef
 	logs   []logRef
 	tls    *tls.Config
@@ -100,6 +101,16 @@ func (p *Proxy) Build(st *config.Stream) (*Snapshot, error) {
 
 func (p *Proxy) buildServer(st *config.Stream, cs *config.StreamServer, snap *Snapshot, maps map[string]*mapVar) (*server, error) {
 	srv := &server{cfg: cs.Proxy}
+	for _, sv := range cs.Proxy.Sets {
+		t, err := compile(sv.Value, maps)
+		if err != nil {
+			return nil, fmt.Errorf("set $%s: %w", sv.Var, err)
+		}
+		if srv.sets == nil {
+			srv.sets = map[string]*template{}
+		}
+		srv.sets[sv.Var] = t // a later set of the same name wins
+	}
 	if !cs.Proxy.SocketKeepalive {
 		srv.dialer.KeepAlive = -1 // nginx's default; saves setsockopt calls per connection
 	}

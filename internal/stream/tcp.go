@@ -33,6 +33,7 @@ func (p *Proxy) serveTCP(c *net.TCPConn, key string) {
 	defer p.untrack(c)
 	defer c.Close()
 	s := p.newSession("TCP", addrPort(c.RemoteAddr()), addrPort(c.LocalAddr()))
+	s.sets = srv.sets
 	defer writeLogs(s, srv.logs)
 
 	var pre []byte // bytes read from the client ahead of the copy

@@ -418,7 +418,7 @@ func TestSplicePath(t *testing.T) {
 
 func TestReturn(t *testing.T) {
 	r := startRig(t, `stream {
-    server { listen 127.0.0.1:1; return "you are $remote_addr\n"; }
+    server { listen 127.0.0.1:1; set $who "you are"; set $line "$who $remote_addr"; return "$line\n"; }
     server { listen 127.0.0.1:1 udp; return "udp $protocol"; }
 }`)
 	c := r.dial(t, key1)

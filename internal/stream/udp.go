@@ -93,6 +93,7 @@ func (p *Proxy) newUDPSession(pc *net.UDPConn, key string, t *udpTable, from, lo
 	}
 	srv := b.srv
 	s := p.newSession("UDP", from, local)
+	s.sets = srv.sets
 	if !allowed(srv.cfg.Access, from.Addr()) {
 		s.status = statusForbidden
 		writeLogs(s, srv.logs)
