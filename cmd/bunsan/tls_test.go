@@ -326,3 +326,25 @@ func TestTLSSessionTicketKey(t *testing.T) {
 		t.Error("after a restart with the same ssl_session_ticket_key the session was not resumed")
 	}
 }
+
+// TestTLSRejectHandshake refuses names no server claims when the default
+// server has ssl_reject_handshake on, and serves the named server.
+func TestTLSRejectHandshake(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, dir, "rej")
+	cert, key := ca.issue(t, leaf{base: "rej", names: []string{"known.test"}})
+	lb := freePort(t)
+	start(t, dir, fmt.Sprintf(`
+http {
+    server { listen %[1]s ssl default_server; ssl_certificate %[2]s; ssl_certificate_key %[3]s; ssl_reject_handshake on; }
+    server { listen %[1]s ssl; server_name known.test; ssl_certificate %[2]s; ssl_certificate_key %[3]s; return 200 ok; }
+}`, lb, cert, key))
+	if _, err := handshake(lb, &tls.Config{ServerName: "known.test", RootCAs: ca.pool()}); err != nil {
+		t.Errorf("known name: %v", err)
+	}
+	for _, sni := range []string{"unknown.test", ""} {
+		if _, err := handshake(lb, &tls.Config{ServerName: sni, InsecureSkipVerify: true}); err == nil {
+			t.Errorf("SNI %q: handshake accepted, want it rejected", sni)
+		}
+	}
+}

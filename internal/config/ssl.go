@@ -48,6 +48,10 @@ type SSL struct {
 	VerifyDepth  int
 	// HTTP2 is "http2 on;" (the per-server form of listen ... http2).
 	HTTP2 bool
+	// RejectHandshake is ssl_reject_handshake: handshakes that select
+	// this server fail (typically a default server refusing unknown
+	// names); the server needs no certificate.
+	RejectHandshake bool
 	// Stapling is ssl_stapling; StaplingVerify is ssl_stapling_verify
 	// (recorded: responses are always checked against the issuer);
 	// StaplingResponder overrides the certificate's OCSP URL.
@@ -104,6 +108,7 @@ const (
 	setSSLStaplingVerify
 	setSSLStaplingResponder
 	setSSLTicketKeys
+	setSSLReject
 )
 
 // DefaultProtocols is nginx's ssl_protocols default since 1.23.4.
@@ -149,6 +154,7 @@ func mergeSSL(dst *SSL, parent *SSL) {
 	inherit(setSSLStaplingVerify, func() { dst.StaplingVerify = parent.StaplingVerify })
 	inherit(setSSLStaplingResponder, func() { dst.StaplingResponder = parent.StaplingResponder })
 	inherit(setSSLTicketKeys, func() { dst.TicketKeys = parent.TicketKeys })
+	inherit(setSSLReject, func() { dst.RejectHandshake = parent.RejectHandshake })
 	mergeProxyTLS(&dst.Upstream, &parent.Upstream)
 }
 
@@ -167,8 +173,10 @@ func (h *HTTP) ServerSSL(srv *Server) SSL {
 	return out
 }
 
-// HasCertificate reports whether s names at least one certificate pair.
-func (s *SSL) HasCertificate() bool { return len(s.Certificates) > 0 }
+// HasCertificate reports whether s names at least one certificate pair,
+// or needs none (ssl_reject_handshake on). Use it on HTTP.ServerSSL's
+// result for the "listen ... ssl" check.
+func (s *SSL) HasCertificate() bool { return len(s.Certificates) > 0 || s.RejectHandshake }
 
 // sslDirectives are the TLS rows of the directive table.
 func sslDirectives() []*directive {
@@ -188,6 +196,7 @@ func sslDirectives() []*directive {
 		{name: "ssl_trusted_certificate", ctx: hs, minArgs: 1, maxArgs: 1, handle: sslFileSetter(setSSLTrusted, "trusted certificate", func(s *SSL) *File { return &s.TrustedCertificate })},
 		{name: "ssl_verify_client", ctx: hs, minArgs: 1, maxArgs: 1, handle: handleSSLVerifyClient},
 		{name: "ssl_verify_depth", ctx: hs, minArgs: 1, maxArgs: 1, handle: handleSSLVerifyDepth},
+		{name: "ssl_reject_handshake", ctx: hs, minArgs: 1, maxArgs: 1, handle: sslFlag(setSSLReject, func(s *SSL) *bool { return &s.RejectHandshake })},
 		{name: "http2", ctx: hs, minArgs: 1, maxArgs: 1, handle: sslFlag(setSSLHTTP2, func(s *SSL) *bool { return &s.HTTP2 })},
 		{name: "ssl_stapling", ctx: hs, minArgs: 1, maxArgs: 1, handle: sslFlag(setSSLStapling, func(s *SSL) *bool { return &s.Stapling })},
 		{name: "ssl_stapling_verify", ctx: hs, minArgs: 1, maxArgs: 1, handle: sslFlag(setSSLStaplingVerify, func(s *SSL) *bool { return &s.StaplingVerify })},

@@ -40,11 +40,13 @@ type site struct {
 	// acme holds the ACME certificate, when the server has one; it is
 	// empty until the first is obtained.
 	acme *atomic.Pointer[tls.Certificate]
+	// reject is ssl_reject_handshake: handshakes for this server fail.
+	reject bool
 }
 
 // has reports whether the site can present a certificate now.
 func (s *site) has() bool {
-	return len(s.certs) > 0 || (s.acme != nil && s.acme.Load() != nil)
+	return len(s.certs) > 0 || (s.acme != nil && s.acme.Load() != nil) || s.reject
 }
 
 // AddressConfig builds the TLS configuration of one listening address
@@ -80,7 +82,7 @@ func AddressConfig(sites []Site, h2 bool) (*tls.Config, []string, error) {
 		h2 = h2 || s.SSL.HTTP2
 		alpnACME = alpnACME || (s.ACME != nil && s.ACME.Challenge == "tls-alpn-01")
 	}
-	if len(loaded[0].certs) == 0 && loaded[0].acme == nil {
+	if len(loaded[0].certs) == 0 && loaded[0].acme == nil && !loaded[0].reject {
 		return nil, nil, fmt.Errorf("%s:%d: no \"ssl_certificate\" is defined for the default server of this TLS address", sites[0].Pos.File, sites[0].Pos.Line)
 	}
 	def := sites[0].SSL
@@ -109,6 +111,12 @@ func AddressConfig(sites []Site, h2 bool) (*tls.Config, []string, error) {
 			return c, nil // an ACME server validating tls-alpn-01
 		}
 		s := pick(hello.ServerName)
+		if s.reject {
+			// nginx sends an unrecognized_name alert; Go sends
+			// internal_error for a GetCertificate error. Either way the
+			// name is refused and no certificate is shown.
+			return nil, fmt.Errorf("handshake for %q rejected (ssl_reject_handshake)", hello.ServerName)
+		}
 		if s.acme != nil {
 			if c := s.acme.Load(); c != nil {
 				return c, nil
@@ -150,7 +158,7 @@ func AddressConfig(sites []Site, h2 bool) (*tls.Config, []string, error) {
 
 // loadSite reads a site's certificates, keys and client CAs.
 func loadSite(s Site) (site, []string, error) {
-	out := site{verify: s.SSL.VerifyClient, depth: s.SSL.VerifyDepth}
+	out := site{verify: s.SSL.VerifyClient, depth: s.SSL.VerifyDepth, reject: s.SSL.RejectHandshake}
 	var warnings []string
 	passwords, err := ReadPasswords(s.SSL.PasswordFile.Path)
 	if err != nil {
