@@ -372,3 +372,39 @@ func TestClientBodyTimeout(t *testing.T) {
 		t.Errorf("backend saw the request")
 	}
 }
+
+// TestRetryLimits: proxy_next_upstream_tries bounds the attempts, and a
+// streamed body (proxy_request_buffering off) is not sent twice.
+func TestRetryLimits(t *testing.T) {
+	var bads [3]*testBackend
+	addrs := ""
+	for i := range bads {
+		bads[i] = newBackend(t, fmt.Sprint("bad", i), func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) })
+		addrs += "server " + bads[i].addr + " max_fails=0; "
+	}
+	p := startProxy(t, `http { upstream app { `+addrs+` }
+		server { listen LISTEN;
+			location /tries { proxy_pass http://app; proxy_next_upstream http_503; proxy_next_upstream_tries 2; }
+			location /all { proxy_pass http://app; proxy_next_upstream http_503 non_idempotent; }
+			location /stream { proxy_pass http://app; proxy_next_upstream http_503 non_idempotent; proxy_request_buffering off; }
+		} }`)
+	total := func() int { return bads[0].count() + bads[1].count() + bads[2].count() }
+	resp, _ := httpGet(t, p.url("/tries"))
+	if resp.StatusCode != 503 || total() != 2 {
+		t.Errorf("tries 2: %d after %d attempts", resp.StatusCode, total())
+	}
+	before := total()
+	httpGet(t, p.url("/all"))
+	if total()-before != 3 {
+		t.Errorf("no limit: %d attempts, want every server once", total()-before)
+	}
+	before = total()
+	r, err := http.Post(p.url("/stream"), "text/plain", strings.NewReader("body"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != 503 || total()-before != 1 {
+		t.Errorf("streamed body: %d after %d attempts, want one", r.StatusCode, total()-before)
+	}
+}
