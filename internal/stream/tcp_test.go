@@ -430,3 +430,22 @@ func TestReturn(t *testing.T) {
 		t.Errorf("udp: %q", got)
 	}
 }
+
+// TestLimitConnAcrossReload: a connection opened before a reload still
+// counts against limit_conn after it (the zone is live state).
+func TestLimitConnAcrossReload(t *testing.T) {
+	a := startBackend(t, "a")
+	conf := fmt.Sprintf(`stream {
+    limit_conn_zone $binary_remote_addr zone=per_ip:1m;
+    server { listen 127.0.0.1:1; proxy_pass %s; limit_conn per_ip 1; }
+}`, a.addr)
+	r := startRig(t, conf)
+	held := r.dial(t, key1)
+	if got := firstLine(t, held); got != "a" {
+		t.Fatalf("got %q", got)
+	}
+	r.reload(t, conf)
+	if got := readName(t, r, key1); got != "" {
+		t.Errorf("after the reload a second connection reached %q", got)
+	}
+}
