@@ -56,22 +56,26 @@ func (p *Proxy) Swap(snap *Snapshot) {
 }
 
 // ServeTCP accepts connections on ln for the listen key until ln is
-// closed. Each connection is served by the server that the current
-// snapshot binds to key.
+// closed, then returns nil; other accept errors are retried. Each
+// connection is served by the server that the current snapshot binds to
+// key.
 func (p *Proxy) ServeTCP(ln net.Listener, key string) error {
+	var backoff time.Duration
 	for {
 		c, err := ln.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			p.log.Error("stream accept failed", "listen", key, "error", err)
-			return err
+			// Out of file descriptors, an aborted handshake: keep the
+			// listener and retry after a pause growing to a second, as
+			// net/http does (nginx disables accept for a while too).
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			p.log.Error("stream accept failed; retrying", "listen", key, "error", err, "in", backoff)
+			time.Sleep(backoff)
+			continue
 		}
+		backoff = 0
 		tc, ok := c.(*net.TCPConn)
 		if !ok {
 			c.Close()
