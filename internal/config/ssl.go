@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"os"
@@ -280,11 +281,23 @@ func (l *loader) checkPair(ssl *SSL, p CertPair) {
 	if err != nil {
 		return // reported at ssl_password_file
 	}
-	if _, err := pemkey.LoadPair(p.Cert, p.Key, passwords); err != nil {
+	cert, err := pemkey.LoadPair(p.Cert, p.Key, passwords)
+	if err != nil {
 		if errors.Is(err, pemkey.ErrEncrypted) && ssl.PasswordFile.Path == "" {
 			return
 		}
 		l.errorf(fromPos(p.Pos), "cannot load certificate %q with key %q: %v", p.Cert, p.Key, err)
+		return
+	}
+	// Served all the same, as nginx does, but clients will refuse it.
+	if leaf, err := x509.ParseCertificate(cert.Certificate[0]); err == nil {
+		now := time.Now()
+		switch {
+		case now.After(leaf.NotAfter):
+			l.m.Warnings = append(l.m.Warnings, Diag{Pos: p.Pos, Msg: fmt.Sprintf("certificate %q expired on %s", p.Cert, leaf.NotAfter.UTC().Format(time.DateOnly))})
+		case now.Before(leaf.NotBefore):
+			l.m.Warnings = append(l.m.Warnings, Diag{Pos: p.Pos, Msg: fmt.Sprintf("certificate %q is not valid before %s", p.Cert, leaf.NotBefore.UTC().Format(time.RFC3339))})
+		}
 	}
 }
 

@@ -127,15 +127,20 @@ func TestSSLDirectiveErrors(t *testing.T) {
 }
 
 // writePair writes a self-signed certificate a.pem and its key a.key
-// (with mode keyMode) into dir.
+// (with mode keyMode) into dir, valid from an hour ago for two hours.
 func writePair(t *testing.T, dir string, keyMode os.FileMode) {
+	t.Helper()
+	writePairValid(t, dir, keyMode, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+}
+
+func writePairValid(t *testing.T, dir string, keyMode os.FileMode, notBefore, notAfter time.Time) {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "a.test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+		NotBefore: notBefore, NotAfter: notAfter}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
 	if err != nil {
 		t.Fatal(err)
@@ -241,5 +246,19 @@ func TestSSLTicketKeySize(t *testing.T) {
 	_, err := loadSSLText(t, "http { ssl_session_ticket_key tk; }", "tk")
 	if err == nil || !strings.Contains(err.Error(), "must be 48 or 80 bytes") {
 		t.Errorf("a 1-byte ticket key: %v", err)
+	}
+}
+
+func TestSSLExpiredWarning(t *testing.T) {
+	dir := t.TempDir()
+	writePairValid(t, dir, 0o600, time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC))
+	file := filepath.Join(dir, "bunsan.conf")
+	os.WriteFile(file, []byte("http { server { listen 443 ssl; ssl_certificate a.pem; ssl_certificate_key a.key; } }"), 0o644)
+	m, _, err := Load(Options{File: file, Prefix: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Warnings) != 1 || !strings.Contains(m.Warnings[0].Msg, "expired on 2021-01-01") {
+		t.Errorf("warnings: %+v", m.Warnings)
 	}
 }
