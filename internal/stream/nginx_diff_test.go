@@ -210,3 +210,44 @@ func TestNginxUDPSessionBinding(t *testing.T) {
 		t.Errorf("nginx:  %s\nbunsan: %s", want, got)
 	}
 }
+
+// TestNginxUDPRefused: a UDP server that answers with ICMP port
+// unreachable loses the first datagram and is then disabled
+// (max_fails=1), in nginx and in bunsan alike.
+func TestNginxUDPRefused(t *testing.T) {
+	nginxtest.Binary(t)
+	a := udpEcho(t, "a")
+	free := func() string {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		return pc.LocalAddr().String()
+	}
+	dead, naddr := free(), free()
+	body := fmt.Sprintf("upstream dns { server %s; server %s; }\n    server { listen %%s udp; proxy_pass dns; proxy_responses 1; proxy_timeout 5s; }", dead, a)
+	ng := nginxtest.Start(t, nginxtest.Config{Stream: fmt.Sprintf(body, naddr)})
+	waitWorker(t, ng)
+	r := startRig(t, "stream {\n    "+fmt.Sprintf(body, "127.0.0.1:1")+"\n}")
+	answers := func(addr string) string {
+		ra, _ := net.ResolveUDPAddr("udp", addr)
+		c, err := net.DialUDP("udp", nil, ra)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var got []string
+		for i := range 4 {
+			// The lost datagram gets no answer: wait long enough that a
+			// late one would still show, then move on.
+			got = append(got, udpAsk(t, c, fmt.Sprint(i), 2*time.Second))
+		}
+		return strings.Join(got, " ")
+	}
+	want, got := answers(naddr), answers(r.addrs[udpKey])
+	t.Logf("nginx: %q", want)
+	if got != want {
+		t.Errorf("nginx:  %q\nbunsan: %q", want, got)
+	}
+}
