@@ -348,3 +348,61 @@ http {
 		}
 	}
 }
+
+// TestTLSRedirectAndHSTS runs the usual pair of servers: plain HTTP
+// redirecting to HTTPS, and HTTPS sending HSTS on every answer (always,
+// so errors too).
+func TestTLSRedirectAndHSTS(t *testing.T) {
+	dir := t.TempDir()
+	ca := newCA(t, dir, "hsts")
+	cert, key := ca.issue(t, leaf{base: "hsts", names: []string{"site.test"}})
+	plain, secure := freePort(t), freePort(t)
+	start(t, dir, fmt.Sprintf(`
+http {
+    server {
+        listen %s;
+        server_name site.test;
+        return 301 https://$host$request_uri;
+    }
+    server {
+        listen %s ssl;
+        server_name site.test;
+        ssl_certificate %s; ssl_certificate_key %s;
+        add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;
+        location / { return 200 "secure $https $ssl_protocol"; }
+        location /missing { return 404; }
+    }
+}`, plain, secure, cert, key))
+	noFollow := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest("GET", "http://"+plain+"/a/b?c=d", nil)
+	req.Host = "site.test"
+	resp, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != 301 || loc != "https://site.test/a/b?c=d" {
+		t.Errorf("redirect: %d %q", resp.StatusCode, loc)
+	}
+	client := httpsClient(&tls.Config{ServerName: "site.test", RootCAs: ca.pool()})
+	for _, tt := range []struct {
+		path string
+		code int
+		body string
+	}{{"/", 200, "secure on TLSv1.3"}, {"/missing", 404, ""}} {
+		req, _ := http.NewRequest("GET", "https://"+secure+tt.path, nil)
+		req.Host = "site.test"
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.code || (tt.body != "" && string(body) != tt.body) {
+			t.Errorf("%s: %d %q", tt.path, resp.StatusCode, body)
+		}
+		if h := resp.Header.Get("Strict-Transport-Security"); h != "max-age=63072000; includeSubDomains" {
+			t.Errorf("%s: HSTS %q", tt.path, h)
+		}
+	}
+}
