@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -193,5 +194,63 @@ func waitLines(t *testing.T, path string, n int) []string {
 			t.Fatalf("%s: %q, want %d lines", path, b, n)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// tlsNamed is a TLS server with a certificate for name that writes
+// "name\n" after the handshake.
+func tlsNamed(t *testing.T, name string) string {
+	t.Helper()
+	cert, key := selfSigned(t, t.TempDir(), name)
+	pair, err := tls.LoadX509KeyPair(cert, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{pair}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				fmt.Fprintf(c, "%s\n", name)
+				io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	return ln.Addr().String()
+}
+
+// TestStreamSNIRouting: ssl_preread and a map route TLS by server name
+// without terminating it, through the real binary.
+func TestStreamSNIRouting(t *testing.T) {
+	a, b := tlsNamed(t, "a.test"), tlsNamed(t, "b.test")
+	lb := freePort(t)
+	start(t, t.TempDir(), fmt.Sprintf(`
+stream {
+    map $ssl_preread_server_name $backend {
+        a.test  %s;
+        default %s;
+    }
+    server { listen %s; ssl_preread on; proxy_pass $backend; }
+}`, a, b, lb))
+	for sni, want := range map[string]string{"a.test": "a.test", "other.test": "b.test"} {
+		c, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", lb, &tls.Config{ServerName: sni, InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatalf("%s: %v", sni, err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		c.Close()
+		if strings.TrimSpace(line) != want {
+			t.Errorf("SNI %s reached %q, want %q", sni, line, want)
+		}
 	}
 }
