@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -99,7 +100,9 @@ func (l *guardListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newGuardConn(c, l.limits()), nil
+	g := newGuardConn(c, l.limits())
+	g.limits = l.limits
+	return g, nil
 }
 
 // guardConn releases bytes to net/http only once they are validated: a
@@ -114,12 +117,59 @@ type guardConn struct {
 	eof  bool  // after a refusal: nothing more is read
 	err  error // sticky error from the client or a framing violation
 	rbuf []byte
+	// limits returns the settings current now (they follow reloads);
+	// headClock is set while a head's client_header_timeout runs.
+	limits    func() Limits
+	headClock bool
 	// raw is set once the connection switched protocols: bytes pass
 	// unchecked from then on.
 	raw atomic.Bool
 	// tlsState is the handshake's result when the guard sits on a TLS
 	// connection (GuardTLSListener); the handler reports it as r.TLS.
 	tlsState *tls.ConnectionState
+
+	// Read deadlines: net/http sets its own (idle wait, header, abort of
+	// a background read); the guard adds client_header_timeout from the
+	// first byte of each head, because net/http only starts its header
+	// clock once the guard has released a whole head. dlMu guards both.
+	dlMu   sync.Mutex
+	goDL   time.Time // the last deadline net/http set
+	headDL time.Time // the guard's, while a head is incomplete
+}
+
+// SetReadDeadline records net/http's deadline and applies the effective
+// one.
+func (g *guardConn) SetReadDeadline(t time.Time) error {
+	g.dlMu.Lock()
+	defer g.dlMu.Unlock()
+	g.goDL = t
+	return g.applyDeadline()
+}
+
+func (g *guardConn) SetDeadline(t time.Time) error {
+	if err := g.Conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	return g.SetReadDeadline(t)
+}
+
+// applyDeadline: a deadline net/http set in the past (to abort a read)
+// always wins; otherwise the head's deadline, while one runs, replaces
+// the idle deadline the head's first byte ended.
+func (g *guardConn) applyDeadline() error {
+	dl := g.goDL
+	if !g.headDL.IsZero() && (dl.IsZero() || dl.After(time.Now())) {
+		dl = g.headDL
+	}
+	return g.Conn.SetReadDeadline(dl)
+}
+
+// setHeadDeadline starts (or, with the zero time, ends) the head clock.
+func (g *guardConn) setHeadDeadline(t time.Time) {
+	g.dlMu.Lock()
+	g.headDL = t
+	_ = g.applyDeadline()
+	g.dlMu.Unlock()
 }
 
 // passThrough stops HTTP framing checks after a protocol switch (101).
@@ -144,7 +194,7 @@ const (
 var errBadFraming = errors.New("invalid chunked body")
 
 func newGuardConn(c net.Conn, lim Limits) *guardConn {
-	return &guardConn{Conn: c, lim: lim, rbuf: make([]byte, 4096)}
+	return &guardConn{Conn: c, lim: lim, rbuf: make([]byte, 4096), limits: func() Limits { return lim }}
 }
 
 func (g *guardConn) Read(p []byte) (int, error) {
@@ -283,6 +333,16 @@ func (g *guardConn) stepHead() bool {
 		return true
 	}
 	end := bytes.Index(g.in, []byte("\r\n\r\n"))
+	if end < 0 && len(g.in) > 0 && !g.headClock {
+		g.headClock = true
+		if d := g.limits().HeaderTimeout; d > 0 {
+			g.setHeadDeadline(time.Now().Add(d))
+		}
+	}
+	if end >= 0 && g.headClock {
+		g.headClock = false
+		g.setHeadDeadline(time.Time{})
+	}
 	if end < 0 {
 		if code := g.earlyLimit(); code != 0 {
 			g.refuse(code)

@@ -1,7 +1,10 @@
 package httpproxy
 
 import (
+	"bufio"
+	"io"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -148,5 +151,35 @@ func TestSlowlorisDoesNotBlockOthers(t *testing.T) {
 		if !ok {
 			t.Fatal("a slow connection was not closed by client_header_timeout")
 		}
+	}
+}
+
+// TestHeaderTimeoutOnKeptAliveConnection: client_header_timeout also
+// bounds the head of a later request on a kept-alive connection (the
+// clock starts at its first byte), not only keepalive_timeout.
+func TestHeaderTimeoutOnKeptAliveConnection(t *testing.T) {
+	p := startProxy(t, `http { client_header_timeout 500ms; keepalive_timeout 60s;
+		server { listen LISTEN; location / { return 200 "ok"; } } }`)
+	c, err := net.Dial("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// A bound for a broken test: keepalive_timeout alone would take 60s.
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	c.Write([]byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"))
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("first request: %v %v", resp, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	c.Write([]byte("GET / HTTP/1.1\r\nHost: a\r\nX-Slow: "))
+	_, err = br.ReadByte()
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("the slow second head was not cut by client_header_timeout")
+	}
+	if err == nil {
+		t.Fatal("the proxy answered an incomplete head")
 	}
 }

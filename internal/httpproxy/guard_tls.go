@@ -89,6 +89,7 @@ func (l *tlsGuardListener) handshake(c net.Conn) {
 		return
 	}
 	g := newGuardConn(tc, lim)
+	g.limits = l.limits
 	g.tlsState = &cs
 	l.deliver(g)
 }
