@@ -43,7 +43,7 @@ func newCA(t *testing.T, dir, name string) *testCA {
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(serial.Add(1)), Subject: pkix.Name{CommonName: name},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
@@ -207,4 +207,24 @@ func mustLeaf(t *testing.T, file string) *x509.Certificate {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// crl writes a CRL of ca revoking the certificates in files and returns
+// its path.
+func (ca *testCA) crl(t *testing.T, name string, files ...string) string {
+	t.Helper()
+	var entries []x509.RevocationListEntry
+	for _, f := range files {
+		entries = append(entries, x509.RevocationListEntry{SerialNumber: mustLeaf(t, f).SerialNumber, RevocationTime: time.Now().Add(-time.Minute)})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number: big.NewInt(serial.Add(1)), ThisUpdate: time.Now().Add(-time.Hour), NextUpdate: time.Now().Add(time.Hour),
+		RevokedCertificateEntries: entries,
+	}, ca.cert, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(ca.dir, name)
+	writeFile(t, path, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), 0o644)
+	return path
 }

@@ -18,12 +18,14 @@ func TestTLSClientCertificates(t *testing.T) {
 	srvCA := newCA(t, dir, "servers")
 	caA, caB, stranger := newCA(t, dir, "clients-a"), newCA(t, dir, "clients-b"), newCA(t, dir, "stranger")
 	inter := caA.intermediate(t, "clients-a-inter1").intermediate(t, "clients-a-inter2")
-	sc, sk := srvCA.issue(t, leaf{base: "srv", names: []string{"a.test", "b.test", "deep.test", "noca.test"}})
+	sc, sk := srvCA.issue(t, leaf{base: "srv", names: []string{"a.test", "b.test", "deep.test", "noca.test", "crl.test"}})
 	fromA, fromAKey := caA.issue(t, leaf{base: "cli-a", client: true, names: []string{"alice"}})
 	fromB, fromBKey := caB.issue(t, leaf{base: "cli-b", client: true, names: []string{"bob"}})
 	fromX, fromXKey := stranger.issue(t, leaf{base: "cli-x", client: true, names: []string{"mallory"}})
 	// carol's chain: leaf, two intermediates, then caA.
 	deep, deepKey := inter.issue(t, leaf{base: "cli-deep", client: true, names: []string{"carol"}})
+	revoked, revokedKey := caA.issue(t, leaf{base: "cli-revoked", client: true, names: []string{"dave"}})
+	crl := caA.crl(t, "clients-a.crl", revoked)
 	lb, noCA := freePort(t), freePort(t)
 	start(t, dir, fmt.Sprintf(`
 http {
@@ -48,12 +50,18 @@ http {
         return 200 "deep";
     }
     server {
+        listen %[1]s ssl; server_name crl.test;
+        ssl_certificate %[2]s; ssl_certificate_key %[3]s;
+        ssl_verify_client on; ssl_client_certificate %[4]s; ssl_crl %[7]s;
+        return 200 "crl";
+    }
+    server {
         listen %[6]s ssl; server_name noca.test;
         ssl_certificate %[2]s; ssl_certificate_key %[3]s;
         ssl_verify_client optional_no_ca;
         return 200 "noca";
     }
-}`, lb, sc, sk, caA.file, caB.file, noCA))
+}`, lb, sc, sk, caA.file, caB.file, noCA, crl))
 	type cert struct{ c, k string }
 	tests := []struct {
 		name string
@@ -71,6 +79,8 @@ http {
 		{"two intermediates, depth 1", "a.test", &cert{deep, deepKey}, false, ""},
 		{"two intermediates, depth 2", "deep.test", &cert{deep, deepKey}, true, ""},
 		{"optional_no_ca, unknown CA", "noca.test", &cert{fromX, fromXKey}, true, noCA},
+		{"ssl_crl, not revoked", "crl.test", &cert{fromA, fromAKey}, true, ""},
+		{"ssl_crl, revoked", "crl.test", &cert{revoked, revokedKey}, false, ""},
 	}
 	for _, tt := range tests {
 		cfg := &tls.Config{ServerName: tt.sni, RootCAs: srvCA.pool()}

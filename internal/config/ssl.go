@@ -47,6 +47,8 @@ type SSL struct {
 	// VerifyClient is "off", "on", "optional" or "optional_no_ca".
 	VerifyClient string
 	VerifyDepth  int
+	// CRL is ssl_crl: revoked client certificates (PEM or DER CRLs).
+	CRL File
 	// HTTP2 is "http2 on;" (the per-server form of listen ... http2).
 	HTTP2 bool
 	// RejectHandshake is ssl_reject_handshake: handshakes that select
@@ -110,6 +112,7 @@ const (
 	setSSLStaplingResponder
 	setSSLTicketKeys
 	setSSLReject
+	setSSLCRL
 )
 
 // DefaultProtocols is nginx's ssl_protocols default since 1.23.4.
@@ -156,6 +159,7 @@ func mergeSSL(dst *SSL, parent *SSL) {
 	inherit(setSSLStaplingResponder, func() { dst.StaplingResponder = parent.StaplingResponder })
 	inherit(setSSLTicketKeys, func() { dst.TicketKeys = parent.TicketKeys })
 	inherit(setSSLReject, func() { dst.RejectHandshake = parent.RejectHandshake })
+	inherit(setSSLCRL, func() { dst.CRL = parent.CRL })
 	mergeProxyTLS(&dst.Upstream, &parent.Upstream)
 }
 
@@ -196,6 +200,13 @@ func sslDirectives() []*directive {
 		{name: "ssl_client_certificate", ctx: hs, minArgs: 1, maxArgs: 1, handle: sslFileSetter(setSSLClientCert, "client certificate", func(s *SSL) *File { return &s.ClientCertificate })},
 		{name: "ssl_trusted_certificate", ctx: hs, minArgs: 1, maxArgs: 1, handle: sslFileSetter(setSSLTrusted, "trusted certificate", func(s *SSL) *File { return &s.TrustedCertificate })},
 		{name: "ssl_verify_client", ctx: hs, minArgs: 1, maxArgs: 1, handle: handleSSLVerifyClient},
+		{name: "ssl_crl", ctx: hs, minArgs: 1, maxArgs: 1, handle: sslFileSetter(setSSLCRL, "CRL", func(s *SSL) *File { return &s.CRL })},
+		{name: "ssl_conf_command", ctx: hs, minArgs: 2, maxArgs: 2, repeat: true,
+			warn: "OpenSSL configuration commands do not apply to Go's TLS; use ssl_protocols, ssl_ciphers and ssl_ecdh_curve"},
+		{name: "ssl_ocsp", ctx: hs, minArgs: 1, maxArgs: 1,
+			warn: "client certificates are not checked by OCSP; use ssl_crl"},
+		ignoredRow("ssl_ocsp_responder", hs, 1, 1, "client certificates are not checked by OCSP"),
+		ignoredRow("ssl_ocsp_cache", hs, 1, 1, "client certificates are not checked by OCSP"),
 		{name: "ssl_verify_depth", ctx: hs, minArgs: 1, maxArgs: 1, handle: handleSSLVerifyDepth},
 		{name: "ssl_reject_handshake", ctx: hs, minArgs: 1, maxArgs: 1, handle: sslFlag(setSSLReject, func(s *SSL) *bool { return &s.RejectHandshake })},
 		{name: "http2", ctx: hs, minArgs: 1, maxArgs: 1, handle: sslFlag(setSSLHTTP2, func(s *SSL) *bool { return &s.HTTP2 })},

@@ -42,6 +42,8 @@ type site struct {
 	acme *atomic.Pointer[tls.Certificate]
 	// reject is ssl_reject_handshake: handshakes for this server fail.
 	reject bool
+	// revoked are the serial numbers (with issuer) ssl_crl lists.
+	revoked *revocations
 }
 
 // has reports whether the site can present a certificate now.
@@ -201,6 +203,13 @@ func loadSite(s Site) (site, []string, error) {
 		out.cas = append(out.cas, cas...)
 	}
 	out.pool = poolOf(out.cas)
+	if f := s.SSL.CRL; f.Path != "" {
+		r, err := readCRLs(f.Path, out.cas)
+		if err != nil {
+			return out, nil, fmt.Errorf("%s:%d: ssl_crl: %v", f.Pos.File, f.Pos.Line, err)
+		}
+		out.revoked = r
+	}
 	if len(out.cas) == 0 && out.verify != "optional_no_ca" {
 		return out, nil, fmt.Errorf("%s:%d: no ssl_client_certificate for ssl_verify_client %s: name the CA file that client certificates must chain to",
 			s.Pos.File, s.Pos.Line, out.verify)

@@ -90,7 +90,13 @@ func setClientAuth(cfg *tls.Config, sites []site, pick func(string) *site) {
 		if len(cs.PeerCertificates) == 0 || (s.verify != "on" && s.verify != "optional") {
 			return nil
 		}
-		return verifyClient(cs.PeerCertificates, s.pool, s.depth)
+		if err := verifyClient(cs.PeerCertificates, s.pool, s.depth); err != nil {
+			return err
+		}
+		if s.revoked.has(cs.PeerCertificates[0]) {
+			return errors.New("client certificate not accepted: it is revoked (ssl_crl)")
+		}
+		return nil
 	}
 }
 
@@ -126,4 +132,58 @@ func verifyClient(chain []*x509.Certificate, roots *x509.CertPool, depth int) er
 // verification never gets this far: it ends the handshake.
 func ClientCertMissing(ssl config.SSL, cs *tls.ConnectionState) bool {
 	return cs != nil && ssl.VerifyClient == "on" && len(cs.PeerCertificates) == 0
+}
+
+// revocations are the certificates ssl_crl revokes, by issuer and serial.
+type revocations struct {
+	serials map[string]bool // issuer DER subject + "|" + serial
+}
+
+// readCRLs reads the CRLs of a PEM (or single DER) file, checking each
+// against the CAs that could have signed it, as nginx does.
+func readCRLs(path string, cas []*x509.Certificate) (*revocations, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var ders [][]byte
+	for rest := b; ; {
+		var blk *pem.Block
+		blk, rest = pem.Decode(rest)
+		if blk == nil {
+			break
+		}
+		if blk.Type == "X509 CRL" {
+			ders = append(ders, blk.Bytes)
+		}
+	}
+	if len(ders) == 0 {
+		ders = [][]byte{b} // DER
+	}
+	r := &revocations{serials: map[string]bool{}}
+	for _, der := range ders {
+		crl, err := x509.ParseRevocationList(der)
+		if err != nil {
+			return nil, err
+		}
+		signed := false
+		for _, ca := range cas {
+			if crl.CheckSignatureFrom(ca) == nil {
+				signed = true
+				break
+			}
+		}
+		if !signed {
+			return nil, fmt.Errorf("a CRL in %q is not signed by any CA of ssl_client_certificate or ssl_trusted_certificate", path)
+		}
+		for _, e := range crl.RevokedCertificateEntries {
+			r.serials[string(crl.RawIssuer)+"|"+e.SerialNumber.String()] = true
+		}
+	}
+	return r, nil
+}
+
+// has reports whether leaf is revoked.
+func (r *revocations) has(leaf *x509.Certificate) bool {
+	return r != nil && r.serials[string(leaf.RawIssuer)+"|"+leaf.SerialNumber.String()]
 }
