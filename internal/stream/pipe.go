@@ -64,8 +64,13 @@ type direction struct {
 	limiter *limiter // nil: no rate limit
 	buf     []byte   // for the buffered path
 	n       int64    // bytes moved
-	end     end
-	err     error
+	// firstByte, when set, is called once with the time the first byte
+	// arrived ($upstream_first_byte_time, least_time first_byte). On the
+	// splice path the first ReadFrom is then limited to one byte, the
+	// only way to see when it came.
+	firstByte func(time.Time)
+	end       end
+	err       error
 }
 
 // splices reports whether a direction can move bytes with splice(2).
@@ -82,6 +87,9 @@ func (dr *direction) step(lr *io.LimitedReader) (int64, error) {
 	if dr.splices() {
 		dr.arm()
 		lr.R, lr.N = dr.src, spliceChunk
+		if dr.firstByte != nil && dr.n == 0 {
+			lr.N = 1
+		}
 		n, err := dr.dst.(*net.TCPConn).ReadFrom(lr)
 		if err == nil && lr.N > 0 {
 			err = io.EOF // ReadFrom stops early only at end of input
@@ -137,10 +145,13 @@ func (d *duplex) copy(dr, other *direction) {
 	for {
 		d.answer(dr)
 		n, err := dr.step(&lr)
-		dr.n += n
 		if n > 0 {
+			if dr.n == 0 && dr.firstByte != nil {
+				dr.firstByte(d.clock())
+			}
 			d.touch()
 		}
+		dr.n += n
 		switch {
 		case err == nil:
 			continue

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"sort"
+	"strings"
 
 	"bunsan/internal/config"
 	"bunsan/internal/tlsconf"
@@ -54,6 +55,8 @@ type server struct {
 	dialer net.Dialer
 	// bindAddr is proxy_bind as an address for Dialer.DialTCP (zero: any).
 	bindAddr netip.AddrPort
+	// logsFirstByte: an access log uses $upstream_first_byte_time.
+	logsFirstByte bool
 	// tlsClients caches proxy_ssl client configurations by server name.
 	tlsClients tlsClientCache
 }
@@ -164,6 +167,7 @@ func (p *Proxy) buildServer(st *config.Stream, cs *config.StreamServer, snap *Sn
 				return nil, fmt.Errorf("access_log: %w", err)
 			}
 			srv.logs = append(srv.logs, logRef{file: f, tmpl: t})
+			srv.logsFirstByte = srv.logsFirstByte || strings.Contains(st.LogFormats[al.Format], "upstream_first_byte_time")
 		}
 	}
 	for _, ln := range cs.Listens {

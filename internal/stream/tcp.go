@@ -91,8 +91,9 @@ func (p *Proxy) serveTCP(c *net.TCPConn, key string) {
 	defer p.untrack(up)
 	defer up.Close()
 	started := p.now()
+	firstByte := g != nil && g.Spec().LeastTimeMode == "first_byte" || srv.logsFirstByte
 	if back, ok := p.sendPreamble(up, s, srv, pre); ok {
-		p.pipe(s, srv, front, back)
+		p.pipe(s, srv, front, back, firstByte)
 	} else {
 		s.status = statusBadGateway
 	}
@@ -101,7 +102,7 @@ func (p *Proxy) serveTCP(c *net.TCPConn, key string) {
 		g.Done(peer, upstream.Outcome{
 			Result:       upstream.Success,
 			ConnectTime:  s.upConnect,
-			HeaderTime:   s.upConnect,
+			HeaderTime:   headerTime(g, s),
 			ResponseTime: s.upConnect + s.upSession,
 		})
 	}
@@ -281,11 +282,15 @@ func (p *Proxy) sendPreamble(up *net.TCPConn, s *session, srv *server, pre []byt
 }
 
 // pipe copies between client and backend until the session ends.
-func (p *Proxy) pipe(s *session, srv *server, front, up conn) {
+func (p *Proxy) pipe(s *session, srv *server, front, up conn, firstByte bool) {
 	d := &duplex{timeout: srv.cfg.Timeout, halfClose: srv.cfg.HalfClose, clock: p.now}
 	d.closeAll = func() { front.Close(); up.Close() }
 	upDir := &direction{d: d, i: 0, dst: up, src: front}
 	downDir := &direction{d: d, i: 1, dst: front, src: up}
+	if firstByte {
+		t0 := p.now().Add(-s.upConnect)
+		downDir.firstByte = func(at time.Time) { s.upFirstByte = at.Sub(t0) }
+	}
 	if r := srv.cfg.UploadRate; r > 0 {
 		upDir.limiter = newLimiter(r, p.rateNow, p.rateSleep)
 	}
@@ -323,4 +328,14 @@ func (c *prefixConn) Read(b []byte) (int, error) {
 		return n, nil
 	}
 	return c.TCPConn.Read(b)
+}
+
+// headerTime is what least_time scores a session by: the connect time
+// (least_time connect, and last_byte's first part), or the time to the
+// backend's first byte (least_time first_byte) when one came.
+func headerTime(g *upstream.Group, s *session) time.Duration {
+	if g.Spec().LeastTimeMode == "first_byte" && s.upFirstByte >= 0 {
+		return s.upFirstByte
+	}
+	return s.upConnect
 }

@@ -449,3 +449,25 @@ func TestLimitConnAcrossReload(t *testing.T) {
 		t.Errorf("after the reload a second connection reached %q", got)
 	}
 }
+
+func TestFirstByteTime(t *testing.T) {
+	a := startBackend(t, "a")
+	r := startRig(t, fmt.Sprintf(`stream {
+    log_format f '$upstream_connect_time $upstream_first_byte_time';
+    upstream u { least_time first_byte; server %s; }
+    server { listen 127.0.0.1:1; proxy_pass u; access_log {{dir}}/s.log f; }
+}`, a.addr))
+	c := r.dial(t, key1)
+	if got := firstLine(t, c); got != "a" {
+		t.Fatalf("got %q", got)
+	}
+	io.WriteString(c, "more\n") // still flows after the one-byte first step
+	if got := firstLine(t, c); got != "more" {
+		t.Errorf("echo after the first byte: %q", got)
+	}
+	c.Close()
+	f := strings.Fields(waitFile(t, r.dir+"/s.log", 1)[0])
+	if len(f) != 2 || f[1] == "-" || f[1] < f[0] {
+		t.Errorf("connect and first byte times: %q", f)
+	}
+}
