@@ -177,6 +177,9 @@ type ConnZone struct {
 type AccessLog struct {
 	Path   string
 	Format string
+	// If is the if= condition: the line is written unless it evaluates
+	// to "" or "0". Empty means always.
+	If string
 }
 
 // StreamMap is a map block: Var takes the value of the entry matching

@@ -246,13 +246,17 @@ func handleStreamAccessLog(l *loader, s *scope, d *conf.Directive) error {
 	if len(d.Args) < 2 {
 		return fmt.Errorf("access_log in stream needs a format: write access_log %s basic; (stream has no default format)", d.Args[0])
 	}
+	al := AccessLog{Path: l.prefixPath(d.Args[0]), Format: d.Args[1]}
 	for i, a := range d.Args[2:] {
-		if _, ok := strings.CutPrefix(a, "if="); ok {
-			return argError(d, i+2, "if= is not supported yet in stream access_log")
+		if cond, ok := strings.CutPrefix(a, "if="); ok {
+			if cond == "" {
+				return argError(d, i+2, "if= needs a condition, e.g. if=$loggable")
+			}
+			al.If = cond
 		}
 		// buffer=, flush=, gzip: accepted; bunsan writes each line at once.
 	}
-	ss.proxy.AccessLogs = append(ss.proxy.AccessLogs, AccessLog{Path: l.prefixPath(d.Args[0]), Format: d.Args[1]})
+	ss.proxy.AccessLogs = append(ss.proxy.AccessLogs, al)
 	return nil
 }
 

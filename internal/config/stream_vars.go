@@ -111,6 +111,11 @@ func (l *loader) checkStreamVars(st *Stream) {
 		for _, sv := range srv.Proxy.Sets {
 			check(srv.Pos, "set $"+sv.Var, sv.Value)
 		}
+		for _, al := range srv.Proxy.AccessLogs {
+			if al.If != "" {
+				check(srv.Pos, "access_log if=", al.If)
+			}
+		}
 	}
 	for name, f := range st.LogFormats {
 		check(Pos{File: l.m.File}, "log_format "+name, f)

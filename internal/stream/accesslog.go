@@ -46,11 +46,17 @@ func (lf *logFiles) open(path string) (*logFile, error) {
 type logRef struct {
 	file *logFile
 	tmpl *template
+	cond *template // if=: nil = always
 }
 
 // writeLogs appends the session's line to each access log.
 func writeLogs(s *session, logs []logRef) {
 	for _, l := range logs {
+		if l.cond != nil {
+			if v := string(l.cond.eval(s, nil)); v == "" || v == "0" {
+				continue
+			}
+		}
 		line := l.tmpl.eval(s, make([]byte, 0, 256))
 		line = append(line, '\n')
 		l.file.f.Write(line)

@@ -245,3 +245,24 @@ func TestFirstByteTime(t *testing.T) {
 		t.Errorf("connect and first byte times: %q", f)
 	}
 }
+
+func TestAccessLogIf(t *testing.T) {
+	r := startRig(t, `stream {
+    log_format f '$status';
+    map $status $loggable { 200 0; default 1; }
+    server { listen 127.0.0.1:1; return ok; access_log {{dir}}/s.log f if=$loggable; }
+    server { listen 127.0.0.1:2; return ok; deny all; access_log {{dir}}/s.log f if=$loggable; }
+}`)
+	for _, k := range []string{key1, "tcp 127.0.0.1:2"} {
+		c := r.dial(t, k)
+		io.ReadAll(c)
+		c.Close()
+	}
+	// Only the denied session (403) is logged. (A 200 line written late,
+	// after this check, would go unseen here; the condition itself is
+	// the same template evaluation TestMaps covers.)
+	lines := waitFile(t, r.dir+"/s.log", 1)
+	if len(lines) != 1 || lines[0] != "403" {
+		t.Errorf("log: %q", lines)
+	}
+}

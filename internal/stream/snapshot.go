@@ -166,7 +166,13 @@ func (p *Proxy) buildServer(st *config.Stream, cs *config.StreamServer, snap *Sn
 			if err != nil {
 				return nil, fmt.Errorf("access_log: %w", err)
 			}
-			srv.logs = append(srv.logs, logRef{file: f, tmpl: t})
+			ref := logRef{file: f, tmpl: t}
+			if al.If != "" {
+				if ref.cond, err = compile(al.If, maps); err != nil {
+					return nil, fmt.Errorf("access_log if=: %w", err)
+				}
+			}
+			srv.logs = append(srv.logs, ref)
 			srv.logsFirstByte = srv.logsFirstByte || strings.Contains(st.LogFormats[al.Format], "upstream_first_byte_time")
 		}
 	}
