@@ -223,9 +223,10 @@ func handleReturn(l *loader, s *scope, d *conf.Directive) error {
 	if s.loc != nil {
 		s.loc.Return = r
 	} else {
-		// A server-level return answers every request of the server; it
-		// is modelled as a location "/" that every request falls into.
-		s.srv.Locations = append(s.srv.Locations, &Location{Pos: toPos(d.Pos), Modifier: LocNoRegex, Path: "", Return: r})
+		// A server-level return runs in the server's rewrite phase,
+		// before any location is chosen, as in nginx: it answers every
+		// request of the server that reaches it.
+		s.srv.Rewrite = append(s.srv.Rewrite, RewriteOp{Return: r})
 	}
 	return nil
 }

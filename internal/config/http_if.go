@@ -7,10 +7,12 @@ import (
 	"bunsan/internal/conf"
 )
 
-// RewriteOp is one step of nginx's rewrite phase: a set or an if.
+// RewriteOp is one step of nginx's rewrite phase: a set, an if, or a
+// return (server level; a location's return is its handler).
 type RewriteOp struct {
-	Set *SetVar
-	If  *If
+	Set    *SetVar
+	If     *If
+	Return *Return
 }
 
 // If is an if block in its safe form: a condition, then set and return

@@ -40,6 +40,12 @@ func compileRewrite(ops []config.RewriteOp, sc *varScope) ([]rewriteOp, error) {
 				return nil, err
 			}
 			out = append(out, rewriteOp{set: &setOp{slot: sc.slot(op.Set.Name), val: e}})
+		case op.Return != nil:
+			h, err := newReturnHandler(op.Return, sc)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, rewriteOp{ret: h.(*returnHandler)})
 		case op.If != nil:
 			ib := op.If
 			at := func(err error) error { return fmt.Errorf("%s:%d: if: %w", ib.Pos.File, ib.Pos.Line, err) }
@@ -88,6 +94,9 @@ func runRewrite(c *reqCtx, ops []rewriteOp) *returnHandler {
 			c.vals[op.set.slot] = op.set.val.String(c)
 			c.ok[op.set.slot] = true
 			continue
+		}
+		if op.cnd == nil {
+			return op.ret // an unconditional return
 		}
 		if !op.cnd.test(c) {
 			continue

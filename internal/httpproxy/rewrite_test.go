@@ -61,3 +61,21 @@ func readAll(resp *http.Response) string {
 		}
 	}
 }
+
+// TestServerLevelReturn: a return in the server block answers before any
+// location is chosen, even where a location would match, as in nginx.
+func TestServerLevelReturn(t *testing.T) {
+	be := newBackend(t, "b", nil)
+	p := startProxy(t, `http { server { listen LISTEN;
+		set $target https://secure.test;
+		return 301 $target$request_uri;
+		location / { proxy_pass http://`+be.addr+`; }
+	} }`)
+	resp, _ := httpGet(t, p.url("/x?y=1"))
+	if resp.StatusCode != 301 || resp.Header.Get("Location") != "https://secure.test/x?y=1" {
+		t.Errorf("%d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if be.count() != 0 {
+		t.Errorf("the location was used")
+	}
+}
