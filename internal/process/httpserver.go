@@ -66,12 +66,14 @@ func watchReopen(log *slog.Logger) {
 // plain-text connections, and behind the handshake on TLS ones (HTTP/2
 // connections pass unwrapped). The name is historical: it guards both.
 func guardPlain(ln net.Listener, isTLS bool, srv *http.Server) net.Listener {
-	rt, ok := srv.Handler.(*httpproxy.Router)
-	if !ok {
-		return ln
+	// A handler wrapped in front of the router (ACME challenges) still
+	// gets the guard, with nginx's default limits.
+	limits := httpproxy.DefaultLimits
+	if rt, ok := srv.Handler.(*httpproxy.Router); ok {
+		limits = rt.Limits
 	}
 	if isTLS {
-		return httpproxy.GuardTLSListener(ln, rt.Limits)
+		return httpproxy.GuardTLSListener(ln, limits)
 	}
-	return httpproxy.GuardListener(ln, rt.Limits)
+	return httpproxy.GuardListener(ln, limits)
 }
