@@ -254,3 +254,35 @@ stream {
 		}
 	}
 }
+
+// TestStreamLogReopen: USR1 reopens the stream access logs after
+// logrotate moved them.
+func TestStreamLogReopen(t *testing.T) {
+	lb := freePort(t)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "logs"), 0o755) // nginx does not create it either
+	p := start(t, dir, fmt.Sprintf(`
+stream {
+    log_format f '$status';
+    server { listen %s; return ok; access_log logs/s.log f; }
+}`, lb))
+	log := filepath.Join(dir, "logs", "s.log")
+	tcpName(t, lb)
+	waitLines(t, log, 1)
+	if err := os.Rename(log, log+".1"); err != nil {
+		t.Fatal(err)
+	}
+	p.signal(t, syscall.SIGUSR1)
+	// The reopen is done when a new session's line lands in a new file.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		tcpName(t, lb)
+		if b, _ := os.ReadFile(log); len(b) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no new %s after USR1", log)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -3,7 +3,10 @@ package process
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
+	"os"
+	"os/signal"
 	"sync"
 	"syscall"
 
@@ -18,6 +21,35 @@ import (
 type streamState struct {
 	proxy     *stream.Proxy
 	listeners map[string]*streamListener
+	// usr1 reopens the stream access logs on SIGUSR1, beside the error
+	// log that Run reopens (signal.Notify delivers to every channel).
+	usr1     chan os.Signal
+	usr1Done chan struct{}
+}
+
+// watchUSR1 starts reopening the access logs on SIGUSR1.
+func (st *streamState) watchUSR1(log *slog.Logger) {
+	st.usr1, st.usr1Done = make(chan os.Signal, 1), make(chan struct{})
+	signal.Notify(st.usr1, syscall.SIGUSR1)
+	go func() {
+		defer close(st.usr1Done)
+		for range st.usr1 {
+			if err := st.proxy.ReopenLogs(); err != nil {
+				log.Error("reopening stream access logs failed", "error", err)
+			}
+		}
+	}()
+}
+
+// stopUSR1 stops watching; safe when never started.
+func (st *streamState) stopUSR1() {
+	if st.usr1 == nil {
+		return
+	}
+	signal.Stop(st.usr1)
+	close(st.usr1)
+	<-st.usr1Done
+	st.usr1 = nil
 }
 
 // streamListener is one stream socket and the loop serving it.
@@ -45,7 +77,10 @@ func (s *Server) streamState() *streamState {
 		return v.(*streamState)
 	}
 	st := &streamState{proxy: stream.New(s.log, upstream.NewStore(nil)), listeners: map[string]*streamListener{}}
-	v, _ := streams.LoadOrStore(s, st)
+	v, loaded := streams.LoadOrStore(s, st)
+	if !loaded {
+		st.watchUSR1(s.log)
+	}
 	return v.(*streamState)
 }
 
@@ -155,6 +190,7 @@ func (s *Server) shutdownStream(ctx context.Context) error {
 		return nil
 	}
 	st := v.(*streamState)
+	st.stopUSR1()
 	st.closeListeners()
 	return st.proxy.Wait(ctx)
 }
@@ -166,6 +202,7 @@ func (s *Server) closeStream() {
 		return
 	}
 	st := v.(*streamState)
+	st.stopUSR1()
 	st.closeListeners()
 	st.proxy.Close()
 	st.proxy.Wait(context.Background())

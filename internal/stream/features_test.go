@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 )
@@ -264,5 +265,32 @@ func TestAccessLogIf(t *testing.T) {
 	lines := waitFile(t, r.dir+"/s.log", 1)
 	if len(lines) != 1 || lines[0] != "403" {
 		t.Errorf("log: %q", lines)
+	}
+}
+
+func TestReopenLogs(t *testing.T) {
+	r := startRig(t, `stream {
+    log_format f '$status';
+    server { listen 127.0.0.1:1; return ok; access_log {{dir}}/s.log f; }
+}`)
+	c := r.dial(t, key1)
+	io.ReadAll(c)
+	c.Close()
+	waitFile(t, r.dir+"/s.log", 1)
+	// logrotate moves the file; after the reopen lines go to a new one.
+	if err := os.Rename(r.dir+"/s.log", r.dir+"/s.log.1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.p.ReopenLogs(); err != nil {
+		t.Fatal(err)
+	}
+	c = r.dial(t, key1)
+	io.ReadAll(c)
+	c.Close()
+	if lines := waitFile(t, r.dir+"/s.log", 1); len(lines) != 1 || lines[0] != "200" {
+		t.Errorf("new log: %q", lines)
+	}
+	if b, _ := os.ReadFile(r.dir + "/s.log.1"); string(b) != "200\n" {
+		t.Errorf("rotated log: %q", b)
 	}
 }

@@ -118,6 +118,9 @@ func (p *Proxy) Wait(ctx context.Context) error {
 	}
 }
 
+// ReopenLogs reopens the access log files (USR1, after log rotation).
+func (p *Proxy) ReopenLogs() error { return p.logs.reopen() }
+
 // Close ends every session at once. The listeners are the caller's.
 func (p *Proxy) Close() {
 	p.mu.Lock()
