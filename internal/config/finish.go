@@ -50,7 +50,7 @@ func (l *loader) finishServer(srv *Server) {
 			l.errorf(fromPos(c.Pos), "\"ssl_certificate\" %q has no \"ssl_certificate_key\": add the private key file", c.Cert)
 		}
 	}
-	if ssl && len(srv.SSL.Certificates) == 0 {
+	if merged := l.http.ServerSSL(srv); ssl && !merged.HasCertificate() {
 		for _, ln := range srv.Listens {
 			if ln.SSL {
 				l.errorf(fromPos(ln.Pos), "no \"ssl_certificate\" is defined for the \"listen ... ssl\" directive: add ssl_certificate and ssl_certificate_key to this server")

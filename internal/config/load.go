@@ -73,6 +73,7 @@ func Load(opts Options) (*Model, *conf.Config, error) {
 	}
 	l.block(&scope{ctx: CtxMain}, dirs)
 	l.finish()
+	l.finishHealth()
 	errs = append(errs, l.errs...)
 	sortErrors(errs, tree)
 	if len(errs) > 0 {

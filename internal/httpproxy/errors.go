@@ -20,6 +20,12 @@ func writeError(w http.ResponseWriter, code int) {
 	if !ok {
 		reason = http.StatusText(code)
 	}
+	writeErrorReason(w, code, reason)
+}
+
+// writeErrorReason is writeError with nginx's wording for a case that
+// shares a status with others (400 "No required SSL certificate was sent").
+func writeErrorReason(w http.ResponseWriter, code int, reason string) {
 	text := strconv.Itoa(code) + " " + reason
 	body := "<html>\r\n<head><title>" + text + "</title></head>\r\n<body>\r\n<center><h1>" + text +
 		"</h1></center>\r\n<hr><center>bunsan</center>\r\n</body>\r\n</html>\r\n"

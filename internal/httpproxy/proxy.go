@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"bunsan/internal/config"
+	"bunsan/internal/metrics"
 	"bunsan/internal/tlsconf"
 	"bunsan/internal/upstream"
 )
@@ -21,6 +22,7 @@ import (
 // proxyHandler is proxy_pass in one location: the target (a group or a
 // fixed host), the merged proxy settings, and a transport for them.
 type proxyHandler struct {
+	mx        *metrics.Metrics // nil without metrics
 	cfg       *config.Proxy
 	locPath   string
 	prefixLoc bool
@@ -52,7 +54,7 @@ func newProxyHandler(lc *config.Location, s *Snapshot, log *slog.Logger) (handle
 	at := func(err error) error {
 		return fmt.Errorf("%s:%d: proxy_pass %q: %w", pp.Pos.File, pp.Pos.Line, pp.Raw, err)
 	}
-	h := &proxyHandler{
+	h := &proxyHandler{mx: s.mx,
 		cfg:       &lc.Proxy,
 		locPath:   lc.Path,
 		prefixLoc: lc.Modifier == config.LocPrefix || lc.Modifier == config.LocNoRegex || lc.Modifier == config.LocExact,
@@ -188,6 +190,7 @@ func (h *proxyHandler) serve(c *reqCtx, loc *location) {
 		outcome := upstream.Outcome{Result: res, ConnectTime: a.connect, HeaderTime: a.header}
 		if resp != nil {
 			a.status = resp.StatusCode
+			outcome.Status = resp.StatusCode
 			retry := res == upstream.BadStatus && h.canRetry(r, body, res, attempt, deadline)
 			if resp.StatusCode == 403 || resp.StatusCode == 404 {
 				outcome.Result = upstream.Next // not the server's failure
@@ -273,6 +276,9 @@ func (h *proxyHandler) roundTrip(out *http.Request, a *attempt) (*http.Response,
 func (h *proxyHandler) done(peer *upstream.Peer, o upstream.Outcome) {
 	if peer != nil {
 		h.group.Done(peer, o)
+		if h.mx != nil {
+			h.mx.Peer(false, h.group.Name(), peer.Addr()).Observe(0, 0, o.ConnectTime, o.HeaderTime, o.ResponseTime)
+		}
 	}
 }
 

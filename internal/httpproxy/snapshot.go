@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"bunsan/internal/config"
+	"bunsan/internal/metrics"
+	"bunsan/internal/tlsconf"
 	"bunsan/internal/upstream"
 )
 
@@ -29,6 +31,19 @@ type Snapshot struct {
 	// (proxy_ssl_*).
 	http     *config.HTTP
 	building *config.Server
+	// mx counts requests for metrics (nil: none); endpoint serves the
+	// status locations (stub_status, prometheus, dashboard).
+	mx       *metrics.Metrics
+	endpoint func(*config.Server, *config.Location) http.Handler
+	hc       *config.Health
+}
+
+// Extras are what the process adds to a snapshot: its metrics, and the
+// handler of each location that serves bunsan itself (api, status,
+// metrics, dashboard) instead of proxying; nil when it serves none.
+type Extras struct {
+	Metrics  *metrics.Metrics
+	Endpoint func(*config.Server, *config.Location) http.Handler
 }
 
 // vserver is one server block, compiled.
@@ -38,6 +53,11 @@ type vserver struct {
 	named   map[string]*location
 	rewrite []rewriteOp
 	realIP  *realIP
+	zone    *metrics.Zone // nil without metrics
+	// ssl is the server's TLS settings, kept when ssl_verify_client is
+	// "on" (certRequired) for nginx's 400 to a client that sent none.
+	ssl          config.SSL
+	certRequired bool
 	// limits are the connection settings of the address this server is
 	// the default of (nginx takes them from the default server).
 	limits Limits
@@ -52,7 +72,12 @@ type handler interface {
 // Build compiles the model's http block. Groups come from store, so their
 // live state carries over from earlier snapshots.
 func Build(m *config.Model, store *upstream.Store, log *slog.Logger) (*Snapshot, error) {
-	s := &Snapshot{byAddr: map[string]*vhosts{}, groups: map[string]*upstream.Group{}, vars: newVarScope(),
+	return BuildWith(m, store, log, Extras{})
+}
+
+// BuildWith is Build with the process's metrics and status endpoints.
+func BuildWith(m *config.Model, store *upstream.Store, log *slog.Logger, ex Extras) (*Snapshot, error) {
+	s := &Snapshot{mx: ex.Metrics, endpoint: ex.Endpoint, hc: config.HealthOf(m), byAddr: map[string]*vhosts{}, groups: map[string]*upstream.Group{}, vars: newVarScope(),
 		transports: map[transportKey]*http.Transport{}, log: log}
 	if m.HTTP == nil {
 		return s, nil
@@ -95,6 +120,14 @@ func Build(m *config.Model, store *upstream.Store, log *slog.Logger) (*Snapshot,
 func (s *Snapshot) buildServer(sc *config.Server) (*vserver, error) {
 	s.building = sc
 	vs := &vserver{cfg: sc, named: map[string]*location{}, limits: limitsOf(&sc.Settings)}
+	if s.mx != nil {
+		vs.zone = s.mx.Zone(s.hc.ZoneName(sc))
+	}
+	if s.http != nil {
+		if ssl := s.http.ServerSSL(sc); ssl.VerifyClient == "on" {
+			vs.ssl, vs.certRequired = ssl, true
+		}
+	}
 	var err error
 	if vs.rewrite, err = compileRewrite(sc.Rewrite, s.vars); err != nil {
 		return nil, err
@@ -120,6 +153,11 @@ func (s *Snapshot) buildServer(sc *config.Server) (*vserver, error) {
 }
 
 func (s *Snapshot) buildHandler(lc *config.Location) (handler, error) {
+	if s.endpoint != nil {
+		if h := s.endpoint(s.building, lc); h != nil {
+			return httpHandler{h}, nil
+		}
+	}
 	switch {
 	case lc.Return != nil:
 		return newReturnHandler(lc.Return, s.vars)
@@ -185,6 +223,16 @@ func (s *Snapshot) serve(addr string, w http.ResponseWriter, r *http.Request) {
 	vs, caps, re := v.find(hostOnly(r.Host))
 	c.srv, c.caps, c.capRe = vs, caps, re
 	c.srvCaps, c.srvRe = caps, re
+	if vs.zone != nil {
+		vs.zone.Begin()
+		defer func() { vs.zone.End(c.w.status, r.ContentLength, c.w.headerBytes+c.w.bodyBytes) }()
+	}
+	if vs.certRequired && tlsconf.ClientCertMissing(vs.ssl, r.TLS) {
+		c.uri = r.URL.Path
+		writeErrorReason(c.w, http.StatusBadRequest, "No required SSL certificate was sent")
+		s.logs.write(c, nil)
+		return
+	}
 	if n := vs.limits.MaxRequests; n > 0 && c.conn.requests.Load() >= int64(n) {
 		w.Header().Set("Connection", "close") // keepalive_requests
 	}
@@ -254,3 +302,9 @@ func (s *Snapshot) transportFor(p *config.Proxy, g *upstream.Group, tc *tls.Conf
 	s.transports[k] = t
 	return t
 }
+
+// httpHandler serves a location with a plain http.Handler (stub_status,
+// prometheus).
+type httpHandler struct{ h http.Handler }
+
+func (h httpHandler) serve(c *reqCtx, _ *location) { h.h.ServeHTTP(c.w, c.r) }

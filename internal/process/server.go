@@ -13,7 +13,10 @@ import (
 	"sync/atomic"
 
 	"bunsan/internal/config"
+	"bunsan/internal/health"
 	"bunsan/internal/httpproxy"
+	"bunsan/internal/metrics"
+	"bunsan/internal/tlsconf"
 	"bunsan/internal/upstream"
 )
 
@@ -30,6 +33,11 @@ type Server struct {
 	wg        sync.WaitGroup
 	// upg, when set, supplies listeners inherited from the previous binary.
 	upg *upgrader
+	// mx counts for metrics and status; hc runs the active health checks.
+	// Both live as long as the process, across reloads.
+	mx     *metrics.Metrics
+	hc     *health.Checker
+	groups atomic.Pointer[[]*upstream.Group] // http groups served now
 }
 
 // listener is one listening address with its HTTP server. Its TLS
@@ -65,7 +73,20 @@ type listener struct {
 
 // NewServer makes a server with no configuration applied yet.
 func NewServer(log *slog.Logger) *Server {
-	return &Server{log: log, store: upstream.NewStore(nil), listeners: map[string]*listener{}}
+	s := &Server{log: log, store: upstream.NewStore(nil), listeners: map[string]*listener{}}
+	s.hc = health.New(health.Options{Log: log})
+	s.mx = metrics.New(metrics.Options{HTTP: s.httpGroups, Health: s.hc.Metrics})
+	return s
+}
+
+// httpGroups lists the http upstream groups served now, for metrics and
+// the dashboard. It reads an atomic, never s.mu: a scrape in flight must
+// not wait for an Apply or a Shutdown that waits for it.
+func (s *Server) httpGroups() []*upstream.Group {
+	if p := s.groups.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Addrs returns the bound address of each listener (useful with port 0).
@@ -85,7 +106,7 @@ func (s *Server) Addrs() map[string]string {
 func (s *Server) Apply(m *config.Model) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	snap, err := httpproxy.Build(m, s.store, s.log)
+	snap, err := httpproxy.BuildWith(m, s.store, s.log, httpproxy.Extras{Metrics: s.mx, Endpoint: s.endpoint(m)})
 	if err != nil {
 		return err
 	}
@@ -115,8 +136,19 @@ func (s *Server) Apply(m *config.Model) error {
 		}
 		return err
 	}
+	// Checks start before the snapshot serves, so servers of a mandatory
+	// check take no request before their first check.
+	s.hc.Start(health.Targets(m, snap.Group, nil))
+	var groups []*upstream.Group
+	if m.HTTP != nil {
+		for _, u := range m.HTTP.Upstreams {
+			groups = append(groups, snap.Group(u.Name))
+		}
+	}
+	s.groups.Store(&groups)
 	s.current.Store(snap)
 	s.model = m
+	s.mx.Loaded()
 	for addr, l := range s.listeners {
 		if _, keep := want[addr]; !keep || opened[addr] != nil {
 			delete(s.listeners, addr)
@@ -124,7 +156,7 @@ func (s *Server) Apply(m *config.Model) error {
 		}
 	}
 	for addr, l := range opened {
-		s.serve(l)
+		s.serve(l, want[addr])
 		s.listeners[addr] = l
 	}
 	for addr, p := range want {
@@ -135,17 +167,35 @@ func (s *Server) Apply(m *config.Model) error {
 	return nil
 }
 
-func (s *Server) serve(l *listener) {
-	l.srv = newHTTPServer(&httpproxy.Router{Addr: l.addr, Current: &s.current}, s.log)
+// serve starts the HTTP server of one listening address. Which HTTP
+// versions it speaks is fixed here, when the socket opens: over TLS, ALPN
+// in the per-address TLS configuration (swapped on reload) offers h2 or
+// not; without TLS, h2c prior knowledge is on where configured.
+func (s *Server) serve(l *listener, p plan) {
+	var h http.Handler = &httpproxy.Router{Addr: l.addr, Current: &s.current}
+	if !l.tls {
+		h = tlsconf.DefaultACME.HTTPChallenges(h) // ACME HTTP-01 is answered on plain ports
+	}
+	l.srv = newHTTPServer(h, s.log)
+	l.srv.Protocols = p.httpProtocols()
 	ln := l.ln
 	if l.tls {
 		ln = tls.NewListener(ln, &tls.Config{
 			GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return l.cfg.Load(), nil },
 			NextProtos:         []string{"h2", "http/1.1"},
 		})
-		l.srv.TLSConfig = &tls.Config{}
+		// http.Server turns HTTP/2 on only when its own TLS configuration
+		// lists h2; the per-address one decides what each client is offered.
+		l.srv.TLSConfig = &tls.Config{NextProtos: []string{"h2", "http/1.1"}}
 	}
 	ln = guardPlain(ln, l.tls, l.srv)
+	// stub_status counts: after guardPlain, which looks for the Router.
+	conns := s.mx.Conns()
+	l.srv.Handler = conns.Wrap(l.srv.Handler)
+	l.srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		return conns.ConnContext(httpproxy.ConnContext(ctx, c), c)
+	}
+	l.srv.ConnState = conns.ConnState
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -174,6 +224,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.listeners = map[string]*listener{}
 	errs = append(errs, s.shutdownStream(ctx))
 	s.mu.Unlock()
+	s.hc.Stop()
 	s.wg.Wait()
 	return errors.Join(errs...)
 }
@@ -187,6 +238,7 @@ func (s *Server) Close() {
 	s.listeners = map[string]*listener{}
 	s.closeStream()
 	s.mu.Unlock()
+	s.hc.Stop()
 	s.wg.Wait()
 }
 
