@@ -102,6 +102,7 @@ func (o *options) set(c byte, val string) error {
 const usage = `Usage: bunsan [-?hvVtTq] [-s signal] [-p prefix]
              [-e filename] [-c filename] [-g directives]
        bunsan demo [-listen ADDR] [-backends N]
+       bunsan ctl [-api URL] COMMAND ...
 
 Options:
   -?,-h         : this help
@@ -119,4 +120,6 @@ Options:
 Commands:
   demo          : start three demo application servers and a load balancer
                   in front of them on 127.0.0.1:8080, no configuration needed
+  ctl           : talk to a running bunsan's upstream API: servers, drain,
+                  enable, down, weight, add, remove ("bunsan ctl -h")
 `
