@@ -127,6 +127,9 @@ type StreamProxy struct {
 	SSLPreread        bool
 	PrereadBufferSize int64         // default 16k
 	PrereadTimeout    time.Duration // default 30s
+	// ProxyProtocolTimeout bounds reading a PROXY header from the client
+	// (listen ... proxy_protocol); default 30s, as nginx.
+	ProxyProtocolTimeout time.Duration
 
 	// RealIPFrom is set_real_ip_from: trusted senders of PROXY headers
 	// whose source address becomes $remote_addr.
@@ -213,6 +216,7 @@ func defaultStreamProxy() StreamProxy {
 		ProxyProtocolVersion: 1,
 		PrereadBufferSize:    16 << 10,
 		PrereadTimeout:       30 * time.Second,
+		ProxyProtocolTimeout: 30 * time.Second,
 		UpstreamTLS:          defaultStreamProxyTLS(),
 	}
 }

@@ -40,6 +40,7 @@ func streamDirectives() []*directive {
 		{name: "proxy_half_close", ctx: all, minArgs: 1, maxArgs: 1, handle: streamFlag(func(p *StreamProxy) *bool { return &p.HalfClose })},
 		{name: "ssl_preread", ctx: all, minArgs: 1, maxArgs: 1, handle: streamFlag(func(p *StreamProxy) *bool { return &p.SSLPreread })},
 		{name: "preread_buffer_size", ctx: all, minArgs: 1, maxArgs: 1, handle: streamSize(func(p *StreamProxy) *int64 { return &p.PrereadBufferSize })},
+		{name: "proxy_protocol_timeout", ctx: all, minArgs: 1, maxArgs: 1, handle: streamDuration(func(p *StreamProxy) *time.Duration { return &p.ProxyProtocolTimeout })},
 		{name: "preread_timeout", ctx: all, minArgs: 1, maxArgs: 1, handle: streamDuration(func(p *StreamProxy) *time.Duration { return &p.PrereadTimeout })},
 		{name: "set_real_ip_from", ctx: all, minArgs: 1, maxArgs: 1, repeat: true, handle: handleSetRealIPFrom},
 		{name: "allow", ctx: all, minArgs: 1, maxArgs: 1, repeat: true, handle: handleAccess},

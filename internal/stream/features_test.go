@@ -294,3 +294,13 @@ func TestReopenLogs(t *testing.T) {
 		t.Errorf("rotated log: %q", b)
 	}
 }
+
+func TestProxyProtocolTimeout(t *testing.T) {
+	addr, _ := rawBackend(t)
+	r := startRig(t, fmt.Sprintf(`stream { server { listen 127.0.0.1:1 proxy_protocol; proxy_protocol_timeout 100ms; proxy_pass %s; } }`, addr))
+	c := r.dial(t, key1)
+	// Send nothing: the proxy gives up on the header and closes.
+	if b, err := io.ReadAll(c); len(b) != 0 || err != nil {
+		t.Errorf("read %q, %v", b, err)
+	}
+}

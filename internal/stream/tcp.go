@@ -105,10 +105,10 @@ func (p *Proxy) serveTCP(c *net.TCPConn, key string) {
 }
 
 // readProxyHeader reads a PROXY header from the client within
-// preread_timeout and returns the bytes that followed it in the same
+// proxy_protocol_timeout and returns the bytes that followed it in the same
 // reads, which belong to the client's stream.
 func (p *Proxy) readProxyHeader(c *net.TCPConn, s *session, srv *server) ([]byte, error) {
-	c.SetReadDeadline(p.now().Add(srv.cfg.PrereadTimeout))
+	c.SetReadDeadline(p.now().Add(srv.cfg.ProxyProtocolTimeout))
 	defer c.SetReadDeadline(time.Time{})
 	buf := make([]byte, 0, 512)
 	for {
