@@ -41,6 +41,6 @@ go test -race -count=1 -timeout 10m ./...
 echo "== fuzz (brief)"
 for target in $(grep -rhoE '^func (Fuzz[A-Za-z0-9_]+)' --include='*_test.go' internal | sed 's/func //'); do
   pkg=$(grep -rlE "^func $target\(" --include='*_test.go' internal | head -1 | xargs dirname)
-  go test -run '^$' -fuzz "^$target\$" -fuzztime "${FUZZTIME:-10s}" "./$pkg"
+  go test -run '^$' -fuzz "^$target\$" -fuzztime "${FUZZTIME:-10s}" -fuzzminimizetime 100x "./$pkg"
 done
 echo "== all tests passed"
