@@ -285,3 +285,85 @@ func waitPID(t *testing.T, path string, ok func(int) bool) int {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestBinaryUpgradeStream checks that stream sockets, TCP and UDP, pass
+// to the new binary too (no reuseport needed): after USR2 and the old
+// process's exit, both still answer.
+func TestBinaryUpgradeStream(t *testing.T) {
+	tcpEcho, _ := net.Listen("tcp", "127.0.0.1:0")
+	t.Cleanup(func() { tcpEcho.Close() })
+	go func() {
+		for {
+			c, err := tcpEcho.Accept()
+			if err != nil {
+				return
+			}
+			go func() { io.Copy(c, c); c.Close() }()
+		}
+	}()
+	udpEcho, _ := net.ListenPacket("udp", "127.0.0.1:0")
+	t.Cleanup(func() { udpEcho.Close() })
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			n, from, err := udpEcho.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			udpEcho.WriteTo(buf[:n], from)
+		}
+	}()
+	tcpAddr, udpAddr := freePort(t), freePort(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "bunsan.conf")
+	os.WriteFile(file, []byte(fmt.Sprintf(`stream {
+    server { listen %s; proxy_pass %s; }
+    server { listen %s udp; proxy_pass %s; proxy_responses 1; }
+}`, tcpAddr, tcpEcho.Addr(), udpAddr, udpEcho.LocalAddr())), 0o644)
+	out, _ := os.Create(filepath.Join(dir, "stderr"))
+	defer out.Close()
+	cmd := exec.Command(binary, "-p", dir, "-c", file)
+	cmd.Stderr = out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	oldExited := make(chan error, 1)
+	go func() { oldExited <- cmd.Wait() }()
+	pidFile := filepath.Join(dir, "logs", "bunsan.pid")
+	oldPID := cmd.Process.Pid
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		if pid, err := readPIDFile(pidFile); err == nil && pid != oldPID {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	waitPID(t, pidFile, func(pid int) bool { return pid == oldPID })
+	echo := func(network, addr string) {
+		t.Helper()
+		c, err := net.DialTimeout(network, addr, 5*time.Second)
+		if err != nil {
+			t.Fatalf("%s %s: %v", network, addr, err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := c.Write([]byte("ping")); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 4)
+		if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "ping" {
+			t.Fatalf("%s echo through %s: %q %v", network, addr, buf, err)
+		}
+	}
+	echo("tcp", tcpAddr)
+	echo("udp", udpAddr)
+	cmd.Process.Signal(syscall.SIGUSR2)
+	newPID := waitPID(t, pidFile, func(pid int) bool { return pid != oldPID })
+	select {
+	case <-oldExited:
+	case <-time.After(30 * time.Second):
+		t.Fatal("old process did not exit after the upgrade")
+	}
+	echo("tcp", tcpAddr)
+	echo("udp", udpAddr)
+	syscall.Kill(newPID, syscall.SIGTERM)
+}

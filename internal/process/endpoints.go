@@ -22,7 +22,7 @@ func (s *Server) endpoint(m *config.Model) func(*config.Server, *config.Location
 		switch kind := hc.Endpoint(srv, lc); kind {
 		case config.EndpointDashboard:
 			api, write := dashboard.APIOf(m)
-			return dashboard.New(lc.Path, dashboard.Options{HTTP: s.httpGroups, Health: s.hc, Stats: s.mx, API: api, Write: write})
+			return dashboard.New(lc.Path, dashboard.Options{HTTP: s.httpGroups, Stream: s.streamGroups, Health: s.hc, Stats: s.mx, API: api, Write: write})
 		default:
 			return s.mx.EndpointHandler(kind)
 		}
@@ -33,10 +33,11 @@ func (s *Server) endpoint(m *config.Model) func(*config.Server, *config.Location
 // read-only status paths, health-check figures and basic auth.
 func (s *Server) api(m *config.Model, srv *config.Server, lc *config.Location) http.Handler {
 	return admin.New(lc.API, admin.Options{
-		HTTP: s.httpGroups,
-		Auth: m.BasicAuth(srv, lc),
-		Log:  s.log,
-		Plus: s.mx.ServePlus,
+		HTTP:   s.httpGroups,
+		Stream: s.streamGroups,
+		Auth:   m.BasicAuth(srv, lc),
+		Log:    s.log,
+		Plus:   s.mx.ServePlus,
 		HealthStatus: func(stream bool, group, addr string) (admin.HealthStatus, bool) {
 			st, ok := s.hc.Status(stream, group, addr)
 			return admin.HealthStatus{Checks: st.Checks, Fails: st.Fails, Unhealthy: st.Unhealthy,

@@ -33,6 +33,10 @@ type Server struct {
 	wg        sync.WaitGroup
 	// upg, when set, supplies listeners inherited from the previous binary.
 	upg *upgrader
+	// stream is the L4 side (nil until a model is applied); streamView
+	// publishes it to readers that must not take s.mu.
+	stream     *streamState
+	streamView atomic.Pointer[streamState]
 	// mx counts for metrics and status; hc runs the active health checks.
 	// Both live as long as the process, across reloads.
 	mx     *metrics.Metrics
@@ -52,15 +56,16 @@ func (s *Server) listen(addr string, reusePort bool) (net.Listener, error) {
 	return listen(addr, reusePort)
 }
 
-// sockets returns the listening sockets, for a binary upgrade.
-func (s *Server) sockets() map[string]net.Listener {
+// sockets returns every listening socket, http and stream, for a binary
+// upgrade.
+func (s *Server) sockets() (tcp map[string]net.Listener, udp map[string]*net.UDPConn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]net.Listener, len(s.listeners))
+	tcp, udp = s.stream.sockets()
 	for a, l := range s.listeners {
-		out[a] = l.ln
+		tcp[a] = l.ln
 	}
-	return out
+	return tcp, udp
 }
 
 type listener struct {
@@ -75,7 +80,7 @@ type listener struct {
 func NewServer(log *slog.Logger) *Server {
 	s := &Server{log: log, store: upstream.NewStore(nil), listeners: map[string]*listener{}}
 	s.hc = health.New(health.Options{Log: log})
-	s.mx = metrics.New(metrics.Options{HTTP: s.httpGroups, Health: s.hc.Metrics})
+	s.mx = metrics.New(metrics.Options{HTTP: s.httpGroups, Stream: s.streamGroups, Health: s.hc.Metrics})
 	return s
 }
 
@@ -138,7 +143,7 @@ func (s *Server) Apply(m *config.Model) error {
 	}
 	// Checks start before the snapshot serves, so servers of a mandatory
 	// check take no request before their first check.
-	s.hc.Start(health.Targets(m, snap.Group, nil))
+	s.hc.Start(health.Targets(m, snap.Group, s.stream.group))
 	var groups []*upstream.Group
 	if m.HTTP != nil {
 		for _, u := range m.HTTP.Upstreams {

@@ -7,7 +7,8 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"sync"
+	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"bunsan/internal/config"
@@ -20,6 +21,7 @@ import (
 // upstream names apart) and the listening sockets by listen key.
 type streamState struct {
 	proxy     *stream.Proxy
+	snap      atomic.Pointer[stream.Snapshot] // served now, for the API and metrics
 	listeners map[string]*streamListener
 	// usr1 reopens the stream access logs on SIGUSR1, beside the error
 	// log that Run reopens (signal.Notify delivers to every channel).
@@ -68,20 +70,13 @@ func (l *streamListener) close() {
 	}
 }
 
-// streams holds each Server's stream side beside it: the Server type is
-// shared with the HTTP side, and the stream state needs no field there.
-var streams sync.Map // *Server → *streamState
-
+// streamState returns the stream side, made on first use (s.mu held).
 func (s *Server) streamState() *streamState {
-	if v, ok := streams.Load(s); ok {
-		return v.(*streamState)
+	if s.stream == nil {
+		s.stream = &streamState{proxy: stream.New(s.log, upstream.NewStore(nil)), listeners: map[string]*streamListener{}}
+		s.stream.watchUSR1(s.log)
 	}
-	st := &streamState{proxy: stream.New(s.log, upstream.NewStore(nil)), listeners: map[string]*streamListener{}}
-	v, loaded := streams.LoadOrStore(s, st)
-	if !loaded {
-		st.watchUSR1(s.log)
-	}
-	return v.(*streamState)
+	return s.stream
 }
 
 // applyStream starts, keeps or stops the stream (L4) listeners for m.
@@ -100,7 +95,7 @@ func (s *Server) applyStream(m *config.Model) error {
 		if st.listeners[l.Key] != nil {
 			continue
 		}
-		sl, err := openStream(l)
+		sl, err := s.openStream(l)
 		if err != nil {
 			for _, o := range opened {
 				o.close()
@@ -110,6 +105,8 @@ func (s *Server) applyStream(m *config.Model) error {
 		opened[l.Key] = sl
 	}
 	st.proxy.Swap(snap)
+	st.snap.Store(snap)
+	s.streamView.Store(st)
 	for key, l := range st.listeners {
 		if !want[key] {
 			// Sessions on it go on with their snapshot; only accepting stops.
@@ -124,8 +121,16 @@ func (s *Server) applyStream(m *config.Model) error {
 	return nil
 }
 
-func openStream(l stream.Listen) (*streamListener, error) {
+// openStream opens a stream socket, or takes the one the previous binary
+// passed on in an upgrade.
+func (s *Server) openStream(l stream.Listen) (*streamListener, error) {
 	sl := &streamListener{key: l.Key, done: make(chan struct{})}
+	if ln, pc, err := s.upg.inheritedStream(l.Network, l.Addr); err != nil {
+		return nil, err
+	} else if ln != nil || pc != nil {
+		sl.ln, sl.pc = ln, pc
+		return sl, nil
+	}
 	// TCP keepalive stays off on accepted connections, as in nginx
 	// (so_keepalive is off by default): Go would otherwise spend four
 	// setsockopt calls on every connection.
@@ -185,11 +190,12 @@ func (st *streamState) closeListeners() {
 
 // shutdownStream stops the stream listeners and waits for sessions, up to ctx.
 func (s *Server) shutdownStream(ctx context.Context) error {
-	v, ok := streams.LoadAndDelete(s)
-	if !ok {
+	st := s.stream
+	if st == nil {
 		return nil
 	}
-	st := v.(*streamState)
+	s.stream = nil
+	s.streamView.Store(nil)
 	st.stopUSR1()
 	st.closeListeners()
 	return st.proxy.Wait(ctx)
@@ -197,13 +203,54 @@ func (s *Server) shutdownStream(ctx context.Context) error {
 
 // closeStream stops the stream listeners at once.
 func (s *Server) closeStream() {
-	v, ok := streams.LoadAndDelete(s)
-	if !ok {
+	st := s.stream
+	if st == nil {
 		return
 	}
-	st := v.(*streamState)
+	s.stream = nil
+	s.streamView.Store(nil)
 	st.stopUSR1()
 	st.closeListeners()
 	st.proxy.Close()
 	st.proxy.Wait(context.Background())
+}
+
+// group returns the stream upstream group called name, for health
+// checks; nil without a stream block.
+func (st *streamState) group(name string) *upstream.Group {
+	if snap := st.snap.Load(); snap != nil {
+		return snap.Group(name)
+	}
+	return nil
+}
+
+// streamGroups lists the stream groups served now, for the API and
+// metrics. It reads an atomic, never s.mu, as httpGroups does.
+func (s *Server) streamGroups() []*upstream.Group {
+	st := s.streamView.Load()
+	if st == nil {
+		return nil
+	}
+	if snap := st.snap.Load(); snap != nil {
+		return snap.Groups()
+	}
+	return nil
+}
+
+// streamSockets returns the stream sockets by network and address, for a
+// binary upgrade.
+func (st *streamState) sockets() (tcp map[string]net.Listener, udp map[string]*net.UDPConn) {
+	tcp, udp = map[string]net.Listener{}, map[string]*net.UDPConn{}
+	if st == nil {
+		return
+	}
+	for _, l := range st.listeners {
+		addr := strings.TrimPrefix(strings.TrimPrefix(l.key, "tcp "), "udp ")
+		if l.ln != nil {
+			tcp[addr] = l.ln
+		} else {
+			udp[addr] = l.pc
+		}
+	}
+	return
 }

@@ -36,11 +36,38 @@ func (u *upgrader) inherited(addr string) (net.Listener, error) {
 	return u.upg.Fds.Listener("tcp", addr)
 }
 
-// upgrade passes the current listeners to a new process and waits until it
+// inheritedStream returns the stream socket (TCP listener or UDP socket)
+// for network and addr that the previous binary passed on, if any.
+func (u *upgrader) inheritedStream(network, addr string) (net.Listener, *net.UDPConn, error) {
+	if u == nil {
+		return nil, nil, nil
+	}
+	if network == "tcp" {
+		ln, err := u.upg.Fds.Listener("tcp", addr)
+		return ln, nil, err
+	}
+	pc, err := u.upg.Fds.PacketConn("udp", addr)
+	if pc == nil || err != nil {
+		return nil, nil, err
+	}
+	udp, ok := pc.(*net.UDPConn)
+	if !ok {
+		pc.Close()
+		return nil, nil, fmt.Errorf("binary upgrade: inherited %s socket %s is a %T", network, addr, pc)
+	}
+	return nil, udp, nil
+}
+
+// upgrade passes the current sockets to a new process and waits until it
 // is ready (or failed). The sockets are registered only now, not when they
 // open, because tableflip keeps a duplicate of each registered socket and
 // a listener a reload removed must really close.
-func (u *upgrader) upgrade(listeners map[string]net.Listener) error {
+func (u *upgrader) upgrade(listeners map[string]net.Listener, packets map[string]*net.UDPConn) error {
+	for addr, pc := range packets {
+		if err := u.upg.Fds.AddPacketConn("udp", addr, pc); err != nil {
+			return fmt.Errorf("binary upgrade: %w", err)
+		}
+	}
 	for addr, ln := range listeners {
 		tl, ok := ln.(tableflip.Listener)
 		if !ok {

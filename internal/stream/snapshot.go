@@ -191,3 +191,17 @@ func (p *Proxy) buildServer(st *config.Stream, cs *config.StreamServer, snap *Sn
 	}
 	return srv, nil
 }
+
+// Group returns the stream upstream group called name, or nil.
+func (s *Snapshot) Group(name string) *upstream.Group { return s.groups[name] }
+
+// Groups lists the snapshot's upstream groups, sorted by name, for the
+// API, metrics and health checks.
+func (s *Snapshot) Groups() []*upstream.Group {
+	out := make([]*upstream.Group, 0, len(s.groups))
+	for _, g := range s.groups {
+		out = append(out, g)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out
+}
