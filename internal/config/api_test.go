@@ -69,6 +69,8 @@ func TestStateDirective(t *testing.T) {
 			[]string{"10.0.0.1:80 2", "10.0.0.2:80 1"}, nil},
 		{"server lines before state", "server 10.0.0.1:80;", "server 10.0.0.9:80; state u.state;",
 			nil, []string{`1:41: "state" cannot be used with "server" lines in the same upstream (as in NGINX Plus): move the server lines into the state file, or remove state`}},
+		{"empty file", "", "state u.state;", nil, nil},
+		{"no file yet", "-", "state u.state;", nil, nil},
 		{"bad line in file", "server 10.0.0.1:80 weight=x;\nhash $uri;\n", "state u.state;", nil, []string{
 			`u.state:1:20: invalid weight "x": it must be a whole number of at least 1`,
 			`u.state:2:1: unexpected "hash" in state file: it holds only "server" lines, written by bunsan`,
@@ -101,7 +103,7 @@ func TestStateDirective(t *testing.T) {
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("servers %v, want %v", got, tt.want)
 			}
-			if !u.Servers[1].Down || u.Servers[0].FailTimeout != 10*time.Second {
+			if len(u.Servers) > 1 && (!u.Servers[1].Down || u.Servers[0].FailTimeout != 10*time.Second) {
 				t.Errorf("parameters not read: %+v", u.Servers)
 			}
 		})

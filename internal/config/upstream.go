@@ -61,7 +61,8 @@ func handleUpstream(l *loader, s *scope, d *conf.Directive) error {
 	us := &upstreamScope{spec: spec}
 	before := len(l.errs)
 	l.block(&scope{ctx: inner, ups: us}, d.Block)
-	if len(spec.Servers) == 0 && len(l.errs) == before {
+	// With "state FILE" an empty list is fine: servers come through the API.
+	if len(spec.Servers) == 0 && spec.StateFile == "" && len(l.errs) == before {
 		return fmt.Errorf("no servers are inside upstream %q: add at least one \"server HOST:PORT;\"", name)
 	}
 	if s.ctx == CtxStream {
