@@ -221,45 +221,69 @@ func TestBinaryUpgradeUnderLoad(t *testing.T) {
     upstream app { server %s; server %s; server %s; }
     server { listen %s; location / { proxy_pass http://app; } }
 }`, backends[0], backends[1], backends[2], lb)), 0o644)
-	// Output goes to a file, not a pipe: the new process inherits it and
-	// outlives the one this test started.
-	out, _ := os.Create(filepath.Join(dir, "stderr"))
-	defer out.Close()
-	cmd := exec.Command(binary, "-p", dir, "-c", file)
-	cmd.Stderr = out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	oldExited := make(chan error, 1)
-	go func() { oldExited <- cmd.Wait() }()
-	pidFile := filepath.Join(dir, "logs", "bunsan.pid")
-	oldPID := cmd.Process.Pid
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		if pid, err := readPIDFile(pidFile); err == nil && pid != oldPID {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-	})
-	waitPID(t, pidFile, func(pid int) bool { return pid == oldPID })
+	u := startUpgradable(t, dir, file)
 
 	l := startLoad(t, "http://"+lb+"/", 4)
 	l.waitSent(t, 200)
-	cmd.Process.Signal(syscall.SIGUSR2)
-	newPID := waitPID(t, pidFile, func(pid int) bool { return pid != oldPID })
-	select {
-	case err := <-oldExited:
-		if err != nil {
-			t.Errorf("old process exited with %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("old process did not exit after the upgrade")
-	}
+	newPID := u.upgrade(t)
 	l.waitSent(t, 200)
 	l.check(t, "binary upgrade")
 	if err := syscall.Kill(newPID, 0); err != nil {
 		t.Fatalf("new process %d is not running: %v", newPID, err)
 	}
 	syscall.Kill(newPID, syscall.SIGTERM)
+}
+
+// upgradable is a bunsan started for a binary upgrade test. Its output
+// goes to a file, not a pipe: the new process inherits it and outlives
+// the one the test started.
+type upgradable struct {
+	cmd     *exec.Cmd
+	exited  chan error
+	pidFile string
+	oldPID  int
+}
+
+func startUpgradable(t *testing.T, dir, file string) *upgradable {
+	t.Helper()
+	out, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { out.Close() })
+	u := &upgradable{cmd: exec.Command(binary, "-p", dir, "-c", file), exited: make(chan error, 1),
+		pidFile: filepath.Join(dir, "logs", "bunsan.pid")}
+	u.cmd.Stderr = out
+	if err := u.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { u.exited <- u.cmd.Wait() }()
+	u.oldPID = u.cmd.Process.Pid
+	t.Cleanup(func() {
+		u.cmd.Process.Kill()
+		if pid, err := readPIDFile(u.pidFile); err == nil && pid != u.oldPID {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	waitPID(t, u.pidFile, func(pid int) bool { return pid == u.oldPID })
+	return u
+}
+
+// upgrade sends USR2 and waits until the pid file names a new process and
+// the old one has exited cleanly; it returns the new pid.
+func (u *upgradable) upgrade(t *testing.T) int {
+	t.Helper()
+	u.cmd.Process.Signal(syscall.SIGUSR2)
+	newPID := waitPID(t, u.pidFile, func(pid int) bool { return pid != u.oldPID })
+	select {
+	case err := <-u.exited:
+		if err != nil {
+			t.Errorf("old process exited with %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("old process did not exit after the upgrade")
+	}
+	return newPID
 }
 
 func readPIDFile(path string) (int, error) {
@@ -320,24 +344,7 @@ func TestBinaryUpgradeStream(t *testing.T) {
     server { listen %s; proxy_pass %s; }
     server { listen %s udp; proxy_pass %s; proxy_responses 1; }
 }`, tcpAddr, tcpEcho.Addr(), udpAddr, udpEcho.LocalAddr())), 0o644)
-	out, _ := os.Create(filepath.Join(dir, "stderr"))
-	defer out.Close()
-	cmd := exec.Command(binary, "-p", dir, "-c", file)
-	cmd.Stderr = out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	oldExited := make(chan error, 1)
-	go func() { oldExited <- cmd.Wait() }()
-	pidFile := filepath.Join(dir, "logs", "bunsan.pid")
-	oldPID := cmd.Process.Pid
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		if pid, err := readPIDFile(pidFile); err == nil && pid != oldPID {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-	})
-	waitPID(t, pidFile, func(pid int) bool { return pid == oldPID })
+	u := startUpgradable(t, dir, file)
 	echo := func(network, addr string) {
 		t.Helper()
 		c, err := net.DialTimeout(network, addr, 5*time.Second)
@@ -356,13 +363,7 @@ func TestBinaryUpgradeStream(t *testing.T) {
 	}
 	echo("tcp", tcpAddr)
 	echo("udp", udpAddr)
-	cmd.Process.Signal(syscall.SIGUSR2)
-	newPID := waitPID(t, pidFile, func(pid int) bool { return pid != oldPID })
-	select {
-	case <-oldExited:
-	case <-time.After(30 * time.Second):
-		t.Fatal("old process did not exit after the upgrade")
-	}
+	newPID := u.upgrade(t)
 	echo("tcp", tcpAddr)
 	echo("udp", udpAddr)
 	syscall.Kill(newPID, syscall.SIGTERM)

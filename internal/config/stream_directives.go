@@ -133,7 +133,7 @@ func handleStreamBind(l *loader, s *scope, d *conf.Directive) error {
 
 func handleSetRealIPFrom(l *loader, s *scope, d *conf.Directive) error {
 	ss := streamOf(s)
-	pfx, err := parsePrefix(d.Args[0])
+	pfx, err := parseAddrPrefix(d.Args[0])
 	if err != nil {
 		return argError(d, 0, "%v", err)
 	}
@@ -150,7 +150,7 @@ func handleAccess(l *loader, s *scope, d *conf.Directive) error {
 	if d.Args[0] == "all" {
 		r.All = true
 	} else {
-		pfx, err := parsePrefix(d.Args[0])
+		pfx, err := parseAddrPrefix(d.Args[0])
 		if err != nil {
 			return argError(d, 0, "%v", err)
 		}
@@ -162,19 +162,6 @@ func handleAccess(l *loader, s *scope, d *conf.Directive) error {
 	}
 	ss.proxy.Access = append(ss.proxy.Access, r)
 	return nil
-}
-
-// parsePrefix reads an address or CIDR block, as allow/deny and
-// set_real_ip_from take them.
-func parsePrefix(a string) (netip.Prefix, error) {
-	if ip, err := netip.ParseAddr(a); err == nil {
-		return netip.PrefixFrom(ip, ip.BitLen()), nil
-	}
-	p, err := netip.ParsePrefix(a)
-	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("invalid address %q: write an IP address or a CIDR block such as 10.0.0.0/8", a)
-	}
-	return p.Masked(), nil
 }
 
 func handleLimitConnZone(l *loader, s *scope, d *conf.Directive) error {
