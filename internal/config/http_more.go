@@ -103,15 +103,9 @@ func handleErrorPage(l *loader, s *scope, d *conf.Directive) error {
 }
 
 func handleHTTPAccess(l *loader, s *scope, d *conf.Directive) error {
-	r := HTTPAccessRule{Allow: d.Name == "allow"}
-	if d.Args[0] == "all" {
-		r.All = true
-	} else {
-		pfx, err := parseAddrPrefix(d.Args[0])
-		if err != nil {
-			return argError(d, 0, "%v", err)
-		}
-		r.Prefix = pfx
+	r, err := parseAccessRule(d)
+	if err != nil {
+		return err
 	}
 	if s.set.set&setAccess == 0 {
 		s.set.Access = nil
@@ -209,7 +203,7 @@ type HTTPMap struct {
 	Default    string
 	HasDefault bool
 	Hostnames  bool
-	Entries    []HTTPMapEntry
+	Entries    []MapEntry
 }
 
 func handleHTTPMap(l *loader, s *scope, d *conf.Directive) error {
@@ -240,15 +234,7 @@ func handleHTTPMap(l *loader, s *scope, d *conf.Directive) error {
 			m.Default, m.HasDefault = e.Args[0], true
 			continue
 		}
-		me := HTTPMapEntry{Key: e.Name, Value: e.Args[0]}
-		switch {
-		case strings.HasPrefix(me.Key, "~*"):
-			me.Regex, me.Fold, me.Key = true, true, me.Key[2:]
-		case strings.HasPrefix(me.Key, "~"):
-			me.Regex, me.Key = true, me.Key[1:]
-		case strings.HasPrefix(me.Key, `\`):
-			me.Key = me.Key[1:]
-		}
+		me := mapEntry(e.Name, e.Args[0])
 		if me.Regex {
 			if _, err := regexp.Compile(me.Key); err != nil {
 				l.errorf(e.Pos, "invalid regular expression %q in map: %v", me.Key, err)
@@ -319,6 +305,21 @@ func handleLargeHeaderBuffers(l *loader, s *scope, d *conf.Directive) error {
 	s.set.LargeHeaderBuffers = Buffers{Number: n, Size: size}
 	s.set.set |= setLargeHeaderBuffers
 	return nil
+}
+
+// parseAccessRule reads "allow|deny ADDRESS|CIDR|all", in http and stream.
+func parseAccessRule(d *conf.Directive) (AccessRule, error) {
+	r := AccessRule{Allow: d.Name == "allow"}
+	if d.Args[0] == "all" {
+		r.All = true
+		return r, nil
+	}
+	pfx, err := parseAddrPrefix(d.Args[0])
+	if err != nil {
+		return r, argError(d, 0, "%v", err)
+	}
+	r.Prefix = pfx
+	return r, nil
 }
 
 // parseAddrPrefix reads an address or CIDR block, as allow/deny and

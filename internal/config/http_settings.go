@@ -12,7 +12,7 @@ import (
 type Settings struct {
 	AddHeaders []AddHeader
 	ErrorPages []ErrorPage
-	Access     []HTTPAccessRule
+	Access     []AccessRule
 	// AccessLogs are the access_log lines in effect; AccessLogOff is
 	// "access_log off". With neither, the default (logs/access.log
 	// combined) applies.
@@ -30,23 +30,6 @@ type Settings struct {
 	LargeHeaderBuffers  Buffers
 
 	set settingsSet
-}
-
-// HTTPAccessRule is one allow or deny line; All is "all".
-type HTTPAccessRule struct {
-	Allow  bool
-	Prefix netip.Prefix
-	All    bool
-}
-
-// HTTPMapEntry is one "KEY VALUE;" line of a map. Regex keys are written
-// "~re" (or "~*re" for case-insensitive) and tried in order after the
-// exact keys.
-type HTTPMapEntry struct {
-	Key   string
-	Value string
-	Regex bool
-	Fold  bool
 }
 
 // AddHeader is one add_header.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/netip"
+	"strings"
 	"time"
 
 	"bunsan/internal/upstream"
@@ -204,6 +205,22 @@ type MapEntry struct {
 	Value string
 	Regex bool
 	Fold  bool // case-insensitive regex
+}
+
+// mapEntry reads one map line's key as nginx does: "~re" and "~*re" are
+// regular expressions (the second case-insensitive), "\x" escapes a key
+// that would otherwise be special ("\default" is the literal "default").
+func mapEntry(key, value string) MapEntry {
+	me := MapEntry{Key: key, Value: value}
+	switch {
+	case strings.HasPrefix(key, "~*"):
+		me.Regex, me.Fold, me.Key = true, true, key[2:]
+	case strings.HasPrefix(key, "~"):
+		me.Regex, me.Key = true, key[1:]
+	case strings.HasPrefix(key, `\`):
+		me.Key = key[1:]
+	}
+	return me
 }
 
 func defaultStreamProxy() StreamProxy {

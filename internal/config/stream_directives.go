@@ -146,15 +146,9 @@ func handleSetRealIPFrom(l *loader, s *scope, d *conf.Directive) error {
 
 func handleAccess(l *loader, s *scope, d *conf.Directive) error {
 	ss := streamOf(s)
-	r := AccessRule{Allow: d.Name == "allow"}
-	if d.Args[0] == "all" {
-		r.All = true
-	} else {
-		pfx, err := parseAddrPrefix(d.Args[0])
-		if err != nil {
-			return argError(d, 0, "%v", err)
-		}
-		r.Prefix = pfx
+	r, err := parseAccessRule(d)
+	if err != nil {
+		return err
 	}
 	// allow and deny form one list, replaced as a whole at a new level.
 	if ss.fresh("allow/deny") {

@@ -157,15 +157,7 @@ func handleMap(l *loader, s *scope, d *conf.Directive) error {
 			m.Default = e.Args[0]
 			continue
 		}
-		me := MapEntry{Key: e.Name, Value: e.Args[0]}
-		switch {
-		case strings.HasPrefix(me.Key, "~*"):
-			me.Regex, me.Fold, me.Key = true, true, me.Key[2:]
-		case strings.HasPrefix(me.Key, "~"):
-			me.Regex, me.Key = true, me.Key[1:]
-		case strings.HasPrefix(me.Key, `\`):
-			me.Key = me.Key[1:] // "\default" is the literal key "default"
-		}
+		me := mapEntry(e.Name, e.Args[0])
 		if me.Regex {
 			if _, err := regexp.Compile(me.Key); err != nil {
 				l.errorf(e.Pos, "invalid regular expression %q in map: %v", me.Key, err)

@@ -39,9 +39,9 @@ func (s *Snapshot) buildVars(h *config.HTTP) error {
 }
 
 // accessList is allow/deny, checked in order; the first match decides.
-type accessList []config.HTTPAccessRule
+type accessList []config.AccessRule
 
-func newAccessList(rules []config.HTTPAccessRule) (accessList, error) { return accessList(rules), nil }
+func newAccessList(rules []config.AccessRule) (accessList, error) { return accessList(rules), nil }
 
 func (a accessList) allowed(r *http.Request) bool {
 	if len(a) == 0 {
