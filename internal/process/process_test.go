@@ -94,8 +94,10 @@ func TestApplyKeepsOldOnBindFailure(t *testing.T) {
 	busy, _ := net.Listen("tcp", "127.0.0.1:0")
 	defer busy.Close()
 
+	dir := t.TempDir()
 	model := func(addrs ...string) *config.Model {
-		m := &config.Model{HTTP: &config.HTTP{}}
+		// A prefix of its own: the default access log is written there.
+		m := &config.Model{HTTP: &config.HTTP{}, Prefix: dir + "/"}
 		for _, addr := range addrs {
 			m.HTTP.Servers = append(m.HTTP.Servers, &config.Server{
 				Listens:   []config.Listen{{Addr: addr}},
