@@ -74,7 +74,9 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "Load balancer: %s\n", url)
 		fmt.Fprintf(stdout, "Six requests, round-robin:\n")
 		showRoundRobin(stdout, url, 6)
-		fmt.Fprintf(stdout, "\nTry it yourself:  curl %s   (or open it in a browser)\nPress Ctrl-C to stop.\n", url)
+		fmt.Fprintf(stdout, "\nTry it yourself:  curl %s   (or open it in a browser)\n", url)
+		fmt.Fprintf(stdout, "Live dashboard:   %sdashboard/   (drain a server there and watch the answers change)\n", url)
+		fmt.Fprintf(stdout, "Upstream API:     curl %sapi/9/http/upstreams/demo_app/servers\nPress Ctrl-C to stop.\n", url)
 	}
 	load := func() (*config.Model, error) {
 		nm, _, err := config.Load(lo)
@@ -148,7 +150,10 @@ func demoConfig(addr string, backends []demoBackend) string {
 	for _, be := range backends {
 		fmt.Fprintf(&b, "        server %s;    # %s\n", be.addr, be.name)
 	}
-	fmt.Fprintf(&b, "    }\n\n    server {\n        listen %s;\n\n        location / {\n            proxy_pass http://demo_app;\n        }\n    }\n}\n", addr)
+	fmt.Fprintf(&b, "    }\n\n    server {\n        listen %s;\n\n        location / {\n            proxy_pass http://demo_app;\n        }\n", addr)
+	b.WriteString("\n        # bunsan's live dashboard and the NGINX Plus-compatible upstream API\n")
+	b.WriteString("        location /dashboard/ { dashboard; }\n")
+	b.WriteString("        location /api { api write=on; allow 127.0.0.1; deny all; }\n    }\n}\n")
 	return b.String()
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"net/http"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -33,12 +34,16 @@ func TestDemo(t *testing.T) {
 	t.Cleanup(func() { cmd.Process.Kill() })
 
 	var answers []string
+	var url string
 	timeout := time.After(30 * time.Second)
 	for ready := false; !ready; {
 		select {
 		case l, ok := <-lines:
 			if !ok {
 				t.Fatalf("demo exited before it was ready: %v", <-done)
+			}
+			if u, ok := strings.CutPrefix(l, "Load balancer: "); ok {
+				url = u
 			}
 			if strings.Contains(l, "Hello from") {
 				answers = append(answers, strings.Fields(l)[3])
@@ -51,6 +56,14 @@ func TestDemo(t *testing.T) {
 	want := []string{"app-1", "app-2", "app-3", "app-1", "app-2", "app-3"}
 	if strings.Join(answers, " ") != strings.Join(want, " ") {
 		t.Errorf("answers %v, want %v", answers, want)
+	}
+	// The demo shows the dashboard and the upstream API too.
+	client := &http.Client{Timeout: 10 * time.Second}
+	if code, body := get(t, client, url+"api/9/http/upstreams/demo_app/servers"); code != 200 || strings.Count(body, `"server"`) != 3 {
+		t.Errorf("demo API: %d %s", code, body)
+	}
+	if code, _ := get(t, client, url+"dashboard/"); code != 200 {
+		t.Errorf("demo dashboard: %d", code)
 	}
 	cmd.Process.Signal(syscall.SIGINT)
 	var stopped bool
