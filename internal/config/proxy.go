@@ -37,6 +37,9 @@ type Proxy struct {
 	// "off", or FROM TO pairs.
 	RedirectOff bool
 	Redirects   []Redirect
+	// ExplainHeader, when set, names a response header that says why the
+	// balancer chose the server ("upstream_explain_header", bunsan's own).
+	ExplainHeader string
 
 	// set records which fields were written at this level, so that
 	// merging inherits only what was not.
@@ -84,6 +87,7 @@ const (
 	setInterceptErrors
 	setRequestBuffering
 	setRedirect
+	setExplainHeader
 )
 
 // defaultProxy is nginx's defaults, as of the current release: HTTP/1.1
@@ -125,6 +129,7 @@ func proxyDirectives() []*directive {
 		{name: "proxy_buffering", ctx: all, minArgs: 1, maxArgs: 1, handle: handleProxyBuffering},
 		{name: "proxy_next_upstream", ctx: all, minArgs: 1, maxArgs: many, handle: handleNextUpstream},
 		{name: "proxy_next_upstream_tries", ctx: all, minArgs: 1, maxArgs: 1, handle: handleNextTries},
+		{name: "upstream_explain_header", ctx: all, minArgs: 1, maxArgs: 1, handle: handleExplainHeader},
 	}, proxyMoreDirectives()...)
 }
 
@@ -283,6 +288,7 @@ func merge(child *Proxy, parent *Proxy) {
 	inherit(setNextTimeout, func() { child.NextTimeout = parent.NextTimeout })
 	inherit(setClientMaxBody, func() { child.ClientMaxBody = parent.ClientMaxBody })
 	inherit(setHideHeaders, func() { child.HideHeaders = parent.HideHeaders })
+	inherit(setExplainHeader, func() { child.ExplainHeader = parent.ExplainHeader })
 	inherit(setPassHeaders, func() { child.PassHeaders = parent.PassHeaders })
 	inherit(setPassRequestHeaders, func() { child.PassRequestHeaders = parent.PassRequestHeaders })
 	inherit(setInterceptErrors, func() { child.InterceptErrors = parent.InterceptErrors })
@@ -300,4 +306,18 @@ func checkBuffers(p *Proxy) string {
 		return "\"proxy_busy_buffers_size\" must be less than the size of all \"proxy_buffers\" minus one buffer"
 	}
 	return ""
+}
+
+// handleExplainHeader is "upstream_explain_header NAME|off": a response
+// header that tells the client why the balancer chose the server.
+func handleExplainHeader(l *loader, s *scope, d *conf.Directive) error {
+	name := d.Args[0]
+	if name == "off" {
+		name = ""
+	} else if strings.ContainsAny(name, " \t:\r\n") {
+		return argError(d, 0, "invalid header name %q", name)
+	}
+	s.proxy.ExplainHeader = name
+	s.proxy.set |= setExplainHeader
+	return nil
 }

@@ -42,6 +42,10 @@ type proxyHandler struct {
 	log       *slog.Logger
 	sticky    *stickyWire
 	vars      *varScope
+	// explainWanted is set when picks must say why they chose a server:
+	// upstream_explain_header, or an error log at debug level (fixed for
+	// the logger's life, so decided once here, not per request).
+	explainWanted bool
 }
 
 type setHeader struct {
@@ -116,6 +120,7 @@ func newProxyHandler(lc *config.Location, s *Snapshot, log *slog.Logger) (handle
 	}
 	h.redirects = rd
 	h.transport = s.transportFor(&lc.Proxy, h.group, tc)
+	h.explainWanted = lc.Proxy.ExplainHeader != "" || log.Enabled(context.Background(), slog.LevelDebug)
 	return h, nil
 }
 
@@ -159,6 +164,11 @@ func (h *proxyHandler) serve(c *reqCtx, loc *location) {
 	pick := upstream.PickRequest{Tried: &tried}
 	if h.group != nil {
 		h.fillPick(&pick, c)
+		// Why the balancer chose a server costs nothing unless asked for:
+		// by upstream_explain_header or a debug error log.
+		if h.explainWanted {
+			pick.Explain = &upstream.Explanation{}
+		}
 	}
 	deadline := time.Time{}
 	if h.cfg.NextTimeout > 0 {
@@ -181,6 +191,9 @@ func (h *proxyHandler) serve(c *reqCtx, loc *location) {
 		}
 		if attempt > 1 && out.GetBody != nil {
 			out.Body, _ = out.GetBody()
+		}
+		if pick.Explain != nil {
+			h.explain(c, pick.Explain)
 		}
 		out.URL.Host = addr
 		c.attempts = append(c.attempts, attempt_(addr))
@@ -279,6 +292,16 @@ func (h *proxyHandler) done(peer *upstream.Peer, o upstream.Outcome) {
 		if h.mx != nil {
 			h.mx.Peer(false, h.group.Name(), peer.Addr()).Observe(0, 0, o.ConnectTime, o.HeaderTime, o.ResponseTime)
 		}
+	}
+}
+
+// explain reports why the last pick chose its server: in the debug log,
+// and in the configured response header (the last pick wins on retries).
+func (h *proxyHandler) explain(c *reqCtx, ex *upstream.Explanation) {
+	text := ex.String()
+	h.log.Debug("upstream pick", "upstream", h.group.Name(), "explain", text, "request", c.r.Method+" "+c.r.RequestURI)
+	if h.cfg.ExplainHeader != "" {
+		c.w.Header().Set(h.cfg.ExplainHeader, text)
 	}
 }
 
