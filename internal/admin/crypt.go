@@ -67,26 +67,7 @@ func md5Crypt(password, setting, magic string) string {
 	}
 	final := ctx.Sum(nil)
 	// 1000 rounds, to slow down guessing.
-	for i := range 1000 {
-		c := md5.New()
-		if i&1 != 0 {
-			c.Write(pw)
-		} else {
-			c.Write(final)
-		}
-		if i%3 != 0 {
-			c.Write(salt)
-		}
-		if i%7 != 0 {
-			c.Write(pw)
-		}
-		if i&1 != 0 {
-			c.Write(final)
-		} else {
-			c.Write(pw)
-		}
-		final = c.Sum(nil)
-	}
+	final = cryptRounds(md5.New, 1000, pw, salt, final)
 	out := []byte(magic + string(salt) + "$")
 	f := func(a, b, c int) uint32 { return uint32(final[a])<<16 | uint32(final[b])<<8 | uint32(final[c]) }
 	out = b64(out, f(0, 6, 12), 4)
@@ -150,26 +131,7 @@ func shaCrypt(password, setting string, is512 bool) string {
 	}
 	s := repeatTo(ds.Sum(nil), len(salt))
 
-	for r := range rounds {
-		h := newHash()
-		if r&1 != 0 {
-			h.Write(p)
-		} else {
-			h.Write(c)
-		}
-		if r%3 != 0 {
-			h.Write(s)
-		}
-		if r%7 != 0 {
-			h.Write(p)
-		}
-		if r&1 != 0 {
-			h.Write(c)
-		} else {
-			h.Write(p)
-		}
-		c = h.Sum(nil)
-	}
+	c = cryptRounds(newHash, rounds, p, s, c)
 
 	out := []byte(magic)
 	if custom {
@@ -211,4 +173,31 @@ func repeatTo(b []byte, n int) []byte {
 		out = append(out, b[:min(len(b), n-len(out))]...)
 	}
 	return out
+}
+
+// cryptRounds is the stretching loop MD5-crypt and SHA-crypt share: each
+// round hashes the previous digest c with the password p and salt s in an
+// order set by the round number (odd/even, multiples of 3 and 7).
+func cryptRounds(newHash func() hash.Hash, rounds int, p, s, c []byte) []byte {
+	for r := range rounds {
+		h := newHash()
+		if r&1 != 0 {
+			h.Write(p)
+		} else {
+			h.Write(c)
+		}
+		if r%3 != 0 {
+			h.Write(s)
+		}
+		if r%7 != 0 {
+			h.Write(p)
+		}
+		if r&1 != 0 {
+			h.Write(c)
+		} else {
+			h.Write(p)
+		}
+		c = h.Sum(nil)
+	}
+	return c
 }

@@ -3,7 +3,6 @@ package process
 import (
 	"context"
 	"net"
-	"syscall"
 )
 
 // listen opens a TCP listener, with SO_REUSEPORT when asked. Go sets the
@@ -11,16 +10,7 @@ import (
 func listen(addr string, reusePort bool) (net.Listener, error) {
 	lc := net.ListenConfig{}
 	if reusePort {
-		lc.Control = func(network, address string, c syscall.RawConn) error {
-			var serr error
-			err := c.Control(func(fd uintptr) {
-				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, 0xf /* SO_REUSEPORT */, 1)
-			})
-			if err != nil {
-				return err
-			}
-			return serr
-		}
+		lc.Control = reusePortControl
 	}
 	return lc.Listen(context.Background(), "tcp", addr)
 }
