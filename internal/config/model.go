@@ -25,6 +25,12 @@ type Model struct {
 	// ShutdownTimeout bounds a graceful stop (worker_shutdown_timeout);
 	// 0 means wait for in-flight work without limit, as nginx does.
 	ShutdownTimeout time.Duration
+	// Workers is worker_processes: how many cores serve (GOMAXPROCS);
+	// 0 means auto, Go's default (the CPUs the process may use).
+	Workers int
+	// RlimitNofile is worker_rlimit_nofile (0 = keep Go's default, the
+	// hard limit).
+	RlimitNofile uint64
 
 	HTTP   *HTTP   // nil when there is no http block
 	Stream *Stream // nil when there is no stream block

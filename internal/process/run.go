@@ -46,6 +46,7 @@ func Run(ctx context.Context, m *config.Model, o RunOptions) error {
 	if err := srv.Apply(m); err != nil {
 		return err
 	}
+	applyRuntime(m, log)
 	if err := writePID(m.PID); err != nil {
 		srv.Close()
 		return err
@@ -146,6 +147,7 @@ func reload(srv *Server, load Loader, log *slog.Logger, m **config.Model) {
 		}
 	}
 	*m = nm
+	applyRuntime(nm, log)
 	logWarnings(log, nm)
 	log.Info("configuration reloaded", "config", nm.File)
 }
