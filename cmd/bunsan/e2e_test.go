@@ -83,6 +83,12 @@ type proc struct {
 // exists, which bunsan writes once every listener is bound.
 func start(t *testing.T, dir, conf string) *proc {
 	t.Helper()
+	return startEnv(t, dir, conf, nil)
+}
+
+// startEnv is start with extra environment variables (NAME=value).
+func startEnv(t *testing.T, dir, conf string, env []string) *proc {
+	t.Helper()
 	file := filepath.Join(dir, "bunsan.conf")
 	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -90,6 +96,9 @@ func start(t *testing.T, dir, conf string) *proc {
 	p := &proc{stderr: &syncBuffer{}, pid: filepath.Join(dir, "logs", "bunsan.pid"), done: make(chan struct{})}
 	p.cmd = exec.Command(binary, "-p", dir, "-c", file)
 	p.cmd.Stderr = p.stderr
+	if env != nil {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

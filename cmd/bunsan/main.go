@@ -149,6 +149,9 @@ func serve(lo config.Options, m *config.Model, stderr io.Writer) int {
 		nm, _, err := config.Load(lo)
 		return nm, err
 	}
+	if stop := startProfile(os.Getenv("BUNSAN_CPUPROFILE"), log); stop != nil {
+		defer stop()
+	}
 	if err := process.Run(context.Background(), m, process.RunOptions{Load: load, Log: log, ErrorLog: elog, Upgrade: true}); err != nil {
 		log.Error("cannot start", "error", err)
 		fmt.Fprintf(stderr, "bunsan: [emerg] %v\n", err)
