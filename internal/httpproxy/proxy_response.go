@@ -55,11 +55,17 @@ func (h *proxyHandler) respond(c *reqCtx, loc *location, resp *http.Response, pe
 	c.w.WriteHeader(resp.StatusCode)
 	if !h.cfg.Buffering || resp.Header.Get("X-Accel-Buffering") == "no" || isEventStream(resp) {
 		copyFlushing(c.w, resp.Body)
-		return
+	} else {
+		bp := copyBufs.Get().(*[]byte)
+		_, _ = io.CopyBuffer(writerOnly{c.w}, resp.Body, *bp)
+		copyBufs.Put(bp)
 	}
-	bp := copyBufs.Get().(*[]byte)
-	_, _ = io.CopyBuffer(writerOnly{c.w}, resp.Body, *bp)
-	copyBufs.Put(bp)
+	if o, ok := resp.Body.(interface{ Overran() bool }); ok && o.Overran() {
+		// The client got the declared bytes; the backend connection was
+		// closed, not reused, so the rest reaches no one.
+		h.log.Warn("upstream sent more data than specified in \"Content-Length\" header while reading upstream",
+			"upstream", resp.Request.URL.Host, "request", c.r.Method+" "+c.r.RequestURI, "client", remoteHost(c.r), "server", serverName(c))
+	}
 }
 
 // copyBufs are the response copy buffers, reused across requests.
