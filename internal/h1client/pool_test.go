@@ -373,3 +373,27 @@ func TestOneWrite(t *testing.T) {
 		t.Errorf("%d writes, want 1", writes)
 	}
 }
+
+// TestEarlyAnswer: a backend that answers 413 and closes without reading
+// a large body; its answer reaches the caller instead of a write error.
+func TestEarlyAnswer(t *testing.T) {
+	be := newRaw(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil || line == "\r\n" {
+				break
+			}
+		}
+		io.WriteString(c, "HTTP/1.1 413 Request Entity Too Large\r\nConnection: close\r\nContent-Length: 3\r\n\r\nbig")
+	})
+	p := New(Options{})
+	defer p.Close()
+	req := newReq("POST", "/", "h", bytes.NewReader(make([]byte, 32<<20)))
+	resp, _, err := p.RoundTrip(context.Background(), be.addr, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body, _ := readAll(resp); resp.StatusCode != 413 || body != "big" {
+		t.Fatalf("got %d %q", resp.StatusCode, body)
+	}
+}

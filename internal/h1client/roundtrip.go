@@ -63,6 +63,13 @@ func (p *Pool) RoundTrip(ctx context.Context, addr string, req *http.Request) (*
 func (c *conn) roundTrip(ctx context.Context, req *http.Request, http10 bool) (*http.Response, error) {
 	c.watch(ctx)
 	err := c.writeRequest(req, http10)
+	if err != nil && earlyAnswerPossible(c, err) {
+		// The backend may have answered before reading the whole body
+		// (a 413, say) and closed: its answer is still in the socket.
+		if resp, rerr := c.readResponse(req, true); rerr == nil {
+			return resp, nil
+		}
+	}
 	if err != nil {
 		c.finish(false)
 		return nil, fmt.Errorf("sending request to upstream: %w", err)
@@ -76,6 +83,14 @@ func (c *conn) roundTrip(ctx context.Context, req *http.Request, http10 bool) (*
 		return nil, fmt.Errorf("reading response header from upstream: %w", err)
 	}
 	return resp, nil
+}
+
+// earlyAnswerPossible: the connection broke under a write (not a timeout,
+// a cancel, or the request's own fault), so reading cannot block.
+func earlyAnswerPossible(c *conn, err error) bool {
+	var be *bodyError
+	return !c.aborted.Load() && !errors.As(err, &be) && !errors.Is(err, ErrInvalidRequest) &&
+		(errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET))
 }
 
 // stale is how a kept-alive connection the backend closed fails.

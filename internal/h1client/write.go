@@ -126,13 +126,31 @@ func requestBody(req *http.Request, http10 bool) (io.Reader, int64, error) {
 	}
 	b, err := io.ReadAll(req.Body)
 	if err != nil {
-		return nil, 0, fmt.Errorf("reading request body: %w", err)
+		return nil, 0, &bodyError{err}
 	}
 	return bytes.NewReader(b), int64(len(b)), nil
 }
 
+// bodyError is a failure to read the request body, not to send it.
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return "reading request body: " + e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
+
+// bodySource tags the body's read errors as such.
+type bodySource struct{ r io.Reader }
+
+func (s bodySource) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = &bodyError{err}
+	}
+	return n, err
+}
+
 // writeBody copies a body of known length exactly, or chunked.
 func writeBody(w *bufio.Writer, body io.Reader, length int64) error {
+	body = bodySource{body}
 	if length >= 0 {
 		n, err := io.Copy(w, io.LimitReader(body, length))
 		if err == nil && n < length {
