@@ -62,6 +62,13 @@ func TestUpgrade(t *testing.T) {
 		t.Fatalf("status %d, body %T", resp.StatusCode, resp.Body)
 	}
 	defer rw.Close()
+	// The proxy writes the 101 head out again as received.
+	resp.Body = nil
+	var head bytes.Buffer
+	resp.Write(&head)
+	if strings.Contains(head.String(), "close") || !strings.Contains(head.String(), "Connection: upgrade\r\n") {
+		t.Errorf("101 written again as\n%s", head.String())
+	}
 	io.WriteString(rw, "ping")
 	buf := make([]byte, 10)
 	if _, err := io.ReadFull(rw, buf); err != nil || string(buf) != "hello ping" {

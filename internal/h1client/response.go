@@ -42,7 +42,9 @@ func (c *conn) readResponse(req *http.Request, mustClose bool) (*http.Response, 
 		// caller's context no longer governs it.
 		c.unwatch()
 		resp.Body = &upgraded{c: c}
-		resp.ContentLength = -1
+		// 0, as net/http has it for 1xx: written out again (to the
+		// client), -1 would add "Connection: close" to the handshake.
+		resp.ContentLength = 0
 		return resp, nil
 	case req.Method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified:
 		if req.Method != http.MethodHead {
