@@ -39,6 +39,10 @@ func lyingBackend(t *testing.T) string {
 					case "/short":
 						io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this")
 						return
+					case "/bighead":
+						io.WriteString(c, "HTTP/1.1 200 OK\r\nX-Big: "+strings.Repeat("b", 6000)+"\r\nContent-Length: 3\r\n\r\nbig")
+					case "/both":
+						io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nbad\r\n0\r\n\r\n")
 					case "/long":
 						io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nsmuggled")
 					default:
@@ -118,5 +122,26 @@ func TestBackendLyingAboutLength(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestBackendHeadLimits: a response head larger than proxy_buffer_size
+// (4k by default) is nginx's "upstream sent too big header", and one with
+// both Content-Length and Transfer-Encoding is invalid: 502 for both.
+func TestBackendHeadLimits(t *testing.T) {
+	be := lyingBackend(t)
+	p := startProxy(t, `http { upstream app { server `+be+`; keepalive 4; }
+		server { listen LISTEN;
+			location / { proxy_pass http://app; proxy_next_upstream off; }
+			location /large/ { proxy_pass http://app/; proxy_buffer_size 8k; } } }`)
+	for _, tc := range []struct {
+		path   string
+		status int
+		body   string
+	}{{"/bighead", 502, ""}, {"/both", 502, ""}, {"/large/bighead", 200, "big"}, {"/ok", 200, "honest"}} {
+		resp, body := httpGet(t, p.url(tc.path))
+		if resp.StatusCode != tc.status || (tc.body != "" && body != tc.body) {
+			t.Errorf("%s: %d %q, want %d %q", tc.path, resp.StatusCode, body, tc.status, tc.body)
+		}
 	}
 }

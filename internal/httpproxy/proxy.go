@@ -228,7 +228,7 @@ func (h *proxyHandler) serve(c *reqCtx, loc *location) {
 			h.log.Info("client closed connection while waiting for upstream", "upstream", addr, "request", r.Method+" "+r.RequestURI, "client", remoteHost(r))
 			return
 		}
-		h.log.Error(upstreamErrText(res)+" while reading response header from upstream", "error", err, "upstream", "http://"+addr+out.URL.Opaque, "request", r.Method+" "+r.RequestURI, "client", remoteHost(r), "server", serverName(c))
+		h.log.Error(upstreamErrText(res, err)+" while reading response header from upstream", "error", err, "upstream", "http://"+addr+out.URL.Opaque, "request", r.Method+" "+r.RequestURI, "client", remoteHost(r), "server", serverName(c))
 		lastStatus = http.StatusBadGateway
 		if res == upstream.Timeout {
 			lastStatus = http.StatusGatewayTimeout
@@ -242,12 +242,17 @@ func (h *proxyHandler) serve(c *reqCtx, loc *location) {
 
 func attempt_(addr string) attempt { return attempt{addr: addr} }
 
-func upstreamErrText(res upstream.Result) string {
-	switch res {
-	case upstream.ConnectError:
+// upstreamErrText is nginx's wording for why an attempt failed.
+func upstreamErrText(res upstream.Result, err error) string {
+	switch {
+	case res == upstream.ConnectError:
 		return "connect() failed"
-	case upstream.Timeout:
+	case res == upstream.Timeout:
 		return "upstream timed out"
+	case errors.Is(err, h1client.ErrHeadTooLarge):
+		return "upstream sent too big header"
+	case errors.Is(err, h1client.ErrInvalidHead):
+		return "upstream sent invalid header"
 	}
 	return "upstream prematurely closed connection"
 }
