@@ -31,6 +31,7 @@ type conn struct {
 	aborted  atomic.Bool
 	abortFn  func() // c.abort, made once per conn
 	nread    int64  // bytes read for the current request
+	nwritten int64  // bytes of it written
 	keys     []string
 	peekFn   func(fd uintptr) bool
 	peekN    int
@@ -84,6 +85,7 @@ func (c *conn) Write(p []byte) (int, error) {
 		}
 	}
 	n, err := c.nc.Write(p)
+	c.nwritten += int64(n)
 	if err != nil && c.aborted.Load() {
 		err = c.ctxErr()
 	}
@@ -107,7 +109,7 @@ func (c *conn) ctxErr() error {
 
 // watch ties the connection to ctx for one round trip.
 func (c *conn) watch(ctx context.Context) {
-	c.ctx, c.nread = ctx, 0
+	c.ctx, c.nread, c.nwritten = ctx, 0, 0
 	if ctx.Done() != nil {
 		c.stop = context.AfterFunc(ctx, c.abortFn)
 	}

@@ -27,8 +27,10 @@ type Info struct {
 //
 // A kept-alive connection that fails before any byte of the response
 // arrived (the backend closed it while it sat idle) costs nothing: the
-// request is sent once more on a new connection when its body can be
-// sent again (none, or GetBody), as Go's Transport did.
+// request is sent once more on a new connection when that is safe (none
+// of it was written, or its method is idempotent; a backend that crashed
+// on a POST must not get it twice) and its body can be sent again (none,
+// or GetBody), as Go's Transport did.
 func (p *Pool) RoundTrip(ctx context.Context, addr string, req *http.Request) (*http.Response, Info, error) {
 	var info Info
 	c := p.take(addr)
@@ -43,7 +45,7 @@ func (p *Pool) RoundTrip(ctx context.Context, addr string, req *http.Request) (*
 		info.Reused = true
 	}
 	resp, err := c.roundTrip(ctx, req, p.opts.HTTP10)
-	if err == nil || !info.Reused || c.nread > 0 || !stale(err) || ctx.Err() != nil {
+	if err == nil || !info.Reused || c.nread > 0 || !stale(err) || ctx.Err() != nil || (c.nwritten > 0 && !idempotent(req.Method)) {
 		return resp, info, err
 	}
 	again, ok := rewind(req)
@@ -91,6 +93,15 @@ func earlyAnswerPossible(c *conn, err error) bool {
 	var be *bodyError
 	return !c.aborted.Load() && !errors.As(err, &be) && !errors.Is(err, ErrInvalidRequest) &&
 		(errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET))
+}
+
+// idempotent methods (RFC 9110, section 9.2.2) may be sent twice.
+func idempotent(m string) bool {
+	switch m {
+	case "GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE":
+		return true
+	}
+	return false
 }
 
 // stale is how a kept-alive connection the backend closed fails.
