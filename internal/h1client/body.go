@@ -17,8 +17,9 @@ type body struct {
 	chunked bool
 	close   bool
 	ch      chunkedReader
-	err     error
-	overrun bool
+	err      error
+	overrun  bool
+	complete bool
 }
 
 func (b *body) Read(p []byte) (int, error) {
@@ -34,6 +35,7 @@ func (b *body) Read(p []byte) (int, error) {
 	case b.chunked:
 		n, err = b.ch.Read(p)
 		if err == io.EOF {
+			b.complete = true
 			b.end(true)
 		}
 	case b.left > 0:
@@ -44,6 +46,7 @@ func (b *body) Read(p []byte) (int, error) {
 		b.left -= int64(n)
 		if b.left == 0 {
 			err = io.EOF
+			b.complete = true
 			b.end(true)
 		} else if err == io.EOF {
 			err = ErrShortBody
@@ -51,6 +54,7 @@ func (b *body) Read(p []byte) (int, error) {
 	default:
 		n, err = b.c.br.Read(p)
 		if err == io.EOF {
+			b.complete = true
 			b.end(false)
 		}
 	}
@@ -88,6 +92,10 @@ func (b *body) Close() error {
 // allowed; the connection was closed rather than reused (nginx: "upstream
 // sent more data than specified in Content-Length header").
 func (b *body) Overran() bool { return b.overrun }
+
+// Complete says that the body was read to the end its framing set; false
+// after a short or broken body, a timeout, or a Close before the end.
+func (b *body) Complete() bool { return b.complete }
 
 // upgraded is the connection after 101 Switching Protocols: buffered
 // bytes first, then the socket, with the read and send timeouts between

@@ -99,6 +99,9 @@ func TestResponseFraming(t *testing.T) {
 				if !tc.bodyErr && body != tc.body {
 					t.Errorf("body %q, want %q", body, tc.body)
 				}
+				if b, ok := resp.Body.(interface{ Complete() bool }); ok && b.Complete() == tc.bodyErr {
+					t.Errorf("Complete() = %v after a body error %v", b.Complete(), err)
+				}
 				if o, ok := resp.Body.(interface{ Overran() bool }); ok && o.Overran() != tc.overran {
 					t.Errorf("Overran() = %v, want %v", o.Overran(), tc.overran)
 				}

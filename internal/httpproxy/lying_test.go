@@ -39,6 +39,9 @@ func lyingBackend(t *testing.T) string {
 					case "/short":
 						io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this")
 						return
+					case "/shortchunked":
+						io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n")
+						return
 					case "/bighead":
 						io.WriteString(c, "HTTP/1.1 200 OK\r\nX-Big: "+strings.Repeat("b", 6000)+"\r\nContent-Length: 3\r\n\r\nbig")
 					case "/both":
@@ -76,6 +79,17 @@ func TestBackendLyingAboutLength(t *testing.T) {
 	all, _ := io.ReadAll(c)
 	if strings.Contains(string(all), "honest") {
 		t.Errorf("the connection went on after a short body:\n%s", all)
+	}
+	// A chunked body cut short: the client's response must not end
+	// cleanly, or it would take the part for the whole.
+	resp, err := http.Get(p.url("/shortchunked"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err == nil {
+		t.Errorf("a chunked body cut short reached the client as complete: %q", b)
 	}
 	// Long body, over and over, one request after another on the same
 	// kept-alive client connection and from several clients at once:

@@ -60,6 +60,13 @@ func (h *proxyHandler) respond(c *reqCtx, loc *location, resp *http.Response, pe
 		_, _ = io.CopyBuffer(writerOnly{c.w}, resp.Body, *bp)
 		copyBufs.Put(bp)
 	}
+	if b, ok := resp.Body.(interface{ Complete() bool }); ok && !b.Complete() {
+		// The backend's body broke off (short of its length, a broken
+		// chunked framing, a timeout): the client must not take what it
+		// got for the whole answer, so its connection is closed without
+		// the end of the response, as nginx does.
+		abortClient(c)
+	}
 	if o, ok := resp.Body.(interface{ Overran() bool }); ok && o.Overran() {
 		// The client got the declared bytes; the backend connection was
 		// closed, not reused, so the rest reaches no one.
@@ -96,6 +103,14 @@ func copyFlushing(w *respWriter, src io.Reader) {
 		if err != nil {
 			return
 		}
+	}
+}
+
+// abortClient closes the client connection at once; a response cut off
+// there cannot be mistaken for a complete one, whatever its framing.
+func abortClient(c *reqCtx) {
+	if conn, _, err := http.NewResponseController(c.w.rw).Hijack(); err == nil {
+		conn.Close()
 	}
 }
 
