@@ -12,11 +12,11 @@ var ErrShortBody = errors.New("upstream prematurely closed connection")
 // running to the connection's end (left < 0). At the body's exact end it
 // hands the connection back; Close before that closes the connection.
 type body struct {
-	c       *conn // nil once handed back or closed
-	left    int64
-	chunked bool
-	close   bool
-	ch      chunkedReader
+	c        *conn // nil once handed back or closed
+	left     int64
+	chunked  bool
+	close    bool
+	ch       chunkedReader
 	err      error
 	overrun  bool
 	complete bool
