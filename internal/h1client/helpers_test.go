@@ -76,6 +76,8 @@ func readAll(resp *http.Response) (string, error) {
 	return string(b), err
 }
 
+// newReq builds a request as the proxy prepares one: the target in
+// URL.Opaque and RawQuery.
 func newReq(method, target, host string, body io.Reader) *http.Request {
 	path, query, _ := strings.Cut(target, "?")
 	req, _ := http.NewRequest(method, "http://"+host+"/", body)
