@@ -8,12 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptrace"
 	"net/netip"
 	"strings"
 	"time"
 
 	"bunsan/internal/config"
+	"bunsan/internal/h1client"
 	"bunsan/internal/metrics"
 	"bunsan/internal/tlsconf"
 	"bunsan/internal/upstream"
@@ -38,7 +38,7 @@ type proxyHandler struct {
 	headers   []setHeader
 	hide      map[string]bool
 	redirects []redirect
-	transport *http.Transport
+	transport *h1client.Pool
 	log       *slog.Logger
 	sticky    *stickyWire
 	vars      *varScope
@@ -228,7 +228,7 @@ func (h *proxyHandler) serve(c *reqCtx, loc *location) {
 			h.log.Info("client closed connection while waiting for upstream", "upstream", addr, "request", r.Method+" "+r.RequestURI, "client", remoteHost(r))
 			return
 		}
-		h.log.Error(upstreamErrText(res)+" while reading response header from upstream", "error", err, "upstream", "http://"+addr+out.URL.Opaque, "request", r.Method+" "+r.RequestURI, "client", remoteHost(r), "server", serverName(c))
+		h.log.Error(upstreamErrText(res, err)+" while reading response header from upstream", "error", err, "upstream", "http://"+addr+out.URL.Opaque, "request", r.Method+" "+r.RequestURI, "client", remoteHost(r), "server", serverName(c))
 		lastStatus = http.StatusBadGateway
 		if res == upstream.Timeout {
 			lastStatus = http.StatusGatewayTimeout
@@ -242,12 +242,17 @@ func (h *proxyHandler) serve(c *reqCtx, loc *location) {
 
 func attempt_(addr string) attempt { return attempt{addr: addr} }
 
-func upstreamErrText(res upstream.Result) string {
-	switch res {
-	case upstream.ConnectError:
+// upstreamErrText is nginx's wording for why an attempt failed.
+func upstreamErrText(res upstream.Result, err error) string {
+	switch {
+	case res == upstream.ConnectError:
 		return "connect() failed"
-	case upstream.Timeout:
+	case res == upstream.Timeout:
 		return "upstream timed out"
+	case errors.Is(err, h1client.ErrHeadTooLarge):
+		return "upstream sent too big header"
+	case errors.Is(err, h1client.ErrInvalidHead):
+		return "upstream sent invalid header"
 	}
 	return "upstream prematurely closed connection"
 }
@@ -259,26 +264,17 @@ func serverName(c *reqCtx) string {
 	return ""
 }
 
-// roundTrip sends one attempt and records its connect and header times.
+// roundTrip sends one attempt and records its connect and header times
+// (a kept-alive connection shows 0.000, as in nginx). The request's
+// context is the client's: a client that goes away ends the attempt.
 func (h *proxyHandler) roundTrip(out *http.Request, a *attempt) (*http.Response, error) {
 	start := time.Now()
-	req := out
-	if h.vars.connectTime {
-		// Only GotConn is used: it runs on this goroutine, while
-		// ConnectDone runs on the transport's dialing goroutine, which
-		// may outlive the attempt.
-		trace := &httptrace.ClientTrace{
-			GotConn: func(ci httptrace.GotConnInfo) {
-				if ci.Reused {
-					a.connect = time.Nanosecond // shown as 0.000, as nginx shows a kept-alive connection
-				} else {
-					a.connect = time.Since(start)
-				}
-			},
-		}
-		req = out.WithContext(httptrace.WithClientTrace(out.Context(), trace))
+	resp, info, err := h.transport.RoundTrip(out.Context(), out.URL.Host, out)
+	if info.Reused {
+		a.connect = time.Nanosecond
+	} else if info.Connect > 0 {
+		a.connect = info.Connect
 	}
-	resp, err := h.transport.RoundTrip(req)
 	if err == nil {
 		a.header = time.Since(start)
 	}

@@ -55,11 +55,24 @@ func (h *proxyHandler) respond(c *reqCtx, loc *location, resp *http.Response, pe
 	c.w.WriteHeader(resp.StatusCode)
 	if !h.cfg.Buffering || resp.Header.Get("X-Accel-Buffering") == "no" || isEventStream(resp) {
 		copyFlushing(c.w, resp.Body)
-		return
+	} else {
+		bp := copyBufs.Get().(*[]byte)
+		_, _ = io.CopyBuffer(writerOnly{c.w}, resp.Body, *bp)
+		copyBufs.Put(bp)
 	}
-	bp := copyBufs.Get().(*[]byte)
-	_, _ = io.CopyBuffer(writerOnly{c.w}, resp.Body, *bp)
-	copyBufs.Put(bp)
+	if b, ok := resp.Body.(interface{ Complete() bool }); ok && !b.Complete() {
+		// The backend's body broke off (short of its length, a broken
+		// chunked framing, a timeout): the client must not take what it
+		// got for the whole answer, so its connection is closed without
+		// the end of the response, as nginx does.
+		abortClient(c)
+	}
+	if o, ok := resp.Body.(interface{ Overran() bool }); ok && o.Overran() {
+		// The client got the declared bytes; the backend connection was
+		// closed, not reused, so the rest reaches no one.
+		h.log.Warn("upstream sent more data than specified in \"Content-Length\" header while reading upstream",
+			"upstream", resp.Request.URL.Host, "request", c.r.Method+" "+c.r.RequestURI, "client", remoteHost(c.r), "server", serverName(c))
+	}
 }
 
 // copyBufs are the response copy buffers, reused across requests.
@@ -90,6 +103,14 @@ func copyFlushing(w *respWriter, src io.Reader) {
 		if err != nil {
 			return
 		}
+	}
+}
+
+// abortClient closes the client connection at once; a response cut off
+// there cannot be mistaken for a complete one, whatever its framing.
+func abortClient(c *reqCtx) {
+	if conn, _, err := http.NewResponseController(c.w.rw).Hijack(); err == nil {
+		conn.Close()
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"bunsan/internal/config"
+	"bunsan/internal/h1client"
 	"bunsan/internal/metrics"
 	"bunsan/internal/tlsconf"
 	"bunsan/internal/upstream"
@@ -24,7 +25,7 @@ type Snapshot struct {
 	logs   *logSet
 	// transports are shared by locations with the same settings, so that
 	// they share idle backend connections.
-	transports map[transportKey]*http.Transport
+	transports map[transportKey]*h1client.Pool
 	log        *slog.Logger
 	// http and building are the model and the server being compiled, for
 	// settings that the config package resolves per location
@@ -78,7 +79,7 @@ func Build(m *config.Model, store *upstream.Store, log *slog.Logger) (*Snapshot,
 // BuildWith is Build with the process's metrics and status endpoints.
 func BuildWith(m *config.Model, store *upstream.Store, log *slog.Logger, ex Extras) (*Snapshot, error) {
 	s := &Snapshot{mx: ex.Metrics, endpoint: ex.Endpoint, hc: config.HealthOf(m), byAddr: map[string]*vhosts{}, groups: map[string]*upstream.Group{}, vars: newVarScope(),
-		transports: map[transportKey]*http.Transport{}, log: log}
+		transports: map[transportKey]*h1client.Pool{}, log: log}
 	if m.HTTP == nil {
 		return s, nil
 	}
@@ -192,7 +193,7 @@ func (s *Snapshot) Limits(addr string) Limits {
 // Requests still running on the snapshot finish normally.
 func (s *Snapshot) Close() {
 	for _, t := range s.transports {
-		t.CloseIdleConnections()
+		t.Close()
 	}
 	if s.logs != nil {
 		s.logs.close()
@@ -288,17 +289,17 @@ func (s *Snapshot) run(c *reqCtx, loc *location) {
 type transportKey struct {
 	connect, read, send time.Duration
 	version             string
+	bufferSize          int64
 	group               *upstream.Group
 	tls                 *tls.Config
 }
 
-func (s *Snapshot) transportFor(p *config.Proxy, g *upstream.Group, tc *tls.Config) *http.Transport {
-	k := transportKey{p.ConnectTimeout, p.ReadTimeout, p.SendTimeout, p.HTTPVersion, g, tc}
+func (s *Snapshot) transportFor(p *config.Proxy, g *upstream.Group, tc *tls.Config) *h1client.Pool {
+	k := transportKey{p.ConnectTimeout, p.ReadTimeout, p.SendTimeout, p.HTTPVersion, p.BufferSize, g, tc}
 	if t, ok := s.transports[k]; ok {
 		return t
 	}
-	t := newTransport(p, g)
-	t.TLSClientConfig = tc
+	t := newPool(p, g, tc)
 	s.transports[k] = t
 	return t
 }

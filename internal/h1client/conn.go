@@ -1,0 +1,181 @@
+package h1client
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"net"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// conn is one backend connection. Only the goroutine running its round
+// trip touches it, except abort, which a cancelled request context calls.
+type conn struct {
+	pool *Pool
+	addr string
+	nc   net.Conn // what requests are written to: the TCP or TLS conn
+	tcp  net.Conn // the socket under nc, for the idle check
+	raw  syscall.RawConn
+	tls  bool
+	br   *bufio.Reader
+
+	created   time.Time
+	idleSince time.Time
+	requests  int
+
+	// Per round trip.
+	ctx      context.Context
+	stop     func() bool // unregisters abort from ctx
+	aborted  atomic.Bool
+	abortFn  func() // c.abort, made once per conn
+	nread    int64  // bytes read for the current request
+	nwritten int64  // bytes of it written
+	keys     []string
+	peekFn   func(fd uintptr) bool
+	peekN    int
+	peekErr  error
+	peekByte [1]byte
+}
+
+func newConn(p *Pool, addr string, nc, tcp net.Conn) *conn {
+	c := &conn{pool: p, addr: addr, nc: nc, tcp: tcp, created: time.Now()}
+	_, c.tls = nc.(*tls.Conn)
+	if sc, ok := tcp.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.raw = raw
+			c.peekFn = c.peekFd
+		}
+	}
+	c.br = bufio.NewReaderSize(c, p.headLimit)
+	c.abortFn = c.abort
+	return c
+}
+
+// Read applies proxy_read_timeout between two reads, as nginx does, and
+// reports a cancelled request as its context's error.
+func (c *conn) Read(p []byte) (int, error) {
+	if c.aborted.Load() {
+		return 0, c.ctxErr()
+	}
+	if t := c.pool.opts.ReadTimeout; t > 0 {
+		_ = c.nc.SetReadDeadline(time.Now().Add(t))
+		if c.aborted.Load() { // abort ran between the check and the deadline
+			return 0, c.ctxErr()
+		}
+	}
+	n, err := c.nc.Read(p)
+	c.nread += int64(n)
+	if err != nil && c.aborted.Load() {
+		err = c.ctxErr()
+	}
+	return n, err
+}
+
+// Write applies proxy_send_timeout between two writes.
+func (c *conn) Write(p []byte) (int, error) {
+	if c.aborted.Load() {
+		return 0, c.ctxErr()
+	}
+	if t := c.pool.opts.SendTimeout; t > 0 {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(t))
+		if c.aborted.Load() {
+			return 0, c.ctxErr()
+		}
+	}
+	n, err := c.nc.Write(p)
+	c.nwritten += int64(n)
+	if err != nil && c.aborted.Load() {
+		err = c.ctxErr()
+	}
+	return n, err
+}
+
+// abort runs when the request's context ends (the client went away): the
+// deadline in the past wakes a blocked read or write at once; the flag,
+// set first, keeps Read and Write from pushing the deadline out again.
+func (c *conn) abort() {
+	c.aborted.Store(true)
+	_ = c.nc.SetDeadline(time.Unix(1, 0))
+}
+
+func (c *conn) ctxErr() error {
+	if c.ctx != nil && c.ctx.Err() != nil {
+		return c.ctx.Err()
+	}
+	return context.Canceled
+}
+
+// watch ties the connection to ctx for one round trip.
+func (c *conn) watch(ctx context.Context) {
+	c.ctx, c.nread, c.nwritten = ctx, 0, 0
+	if ctx.Done() != nil {
+		c.stop = context.AfterFunc(ctx, c.abortFn)
+	}
+}
+
+// unwatch ends watch; false means abort ran or is running, and the
+// connection's deadlines can no longer be trusted.
+func (c *conn) unwatch() bool {
+	ok := true
+	if c.stop != nil {
+		ok = c.stop()
+		c.stop = nil
+	}
+	c.ctx = nil
+	return ok && !c.aborted.Load()
+}
+
+func (c *conn) close() { _ = c.nc.Close() }
+
+// finish ends a round trip whose response was read to its end (ok) or
+// not, and pools or closes the connection. It reports bytes received
+// past the response's end, which always close the connection.
+func (c *conn) finish(ok bool) (overrun bool) {
+	watched := c.unwatch()
+	c.requests++
+	if ok && c.br.Buffered() > 0 {
+		ok, overrun = false, true
+	}
+	if ok && c.tls && c.tlsPending() {
+		ok, overrun = false, true
+	}
+	if ok && watched {
+		c.pool.put(c)
+	} else {
+		c.close()
+	}
+	return overrun
+}
+
+// tlsPending says whether the TLS layer holds bytes the bufio.Reader has
+// not taken: a read with a deadline in the past returns them at once and
+// otherwise fails without touching the socket (a timeout is not sticky
+// in crypto/tls).
+func (c *conn) tlsPending() bool {
+	_ = c.nc.SetReadDeadline(time.Unix(1, 0))
+	n, err := c.nc.Read(c.peekByte[:])
+	if n > 0 {
+		return true
+	}
+	ne, isNet := err.(net.Error)
+	return !isNet || !ne.Timeout() // EOF or an alert: not reusable either
+}
+
+// idleClean says, without blocking, that the backend sent nothing and did
+// not close the connection while it sat idle: nginx's idle keep-alive
+// read handler closes such a connection, and so does this check.
+func (c *conn) idleClean() bool {
+	// The last response's read deadline may have passed while idle; the
+	// raw read would fail on it before looking at the socket.
+	_ = c.tcp.SetReadDeadline(time.Time{})
+	if c.raw == nil {
+		return true
+	}
+	c.peekN, c.peekErr = 0, nil
+	if err := c.raw.Read(c.peekFn); err != nil {
+		return false
+	}
+	return c.peekErr == syscall.EAGAIN
+}
