@@ -45,7 +45,7 @@ func (r *round) state(p *upstream.Peer, reload bool) *state {
 	}
 	r.c.states[k] = s
 	r.c.byPeer[k.peerKey] = append(r.c.byPeer[k.peerKey], s)
-	if s.down {
+	if s.isDown() {
 		p.SetHealthy(false)
 	}
 	return s
@@ -65,7 +65,7 @@ func (r *round) run(ctx context.Context) {
 		var rest []*upstream.Peer
 		r.c.mu.Lock()
 		for _, p := range peers {
-			if s := r.state(p, false); s.checking {
+			if s := r.state(p, false); s.isChecking() {
 				order = append(order, p)
 			} else {
 				rest = append(rest, p)

@@ -54,6 +54,20 @@ func (s *state) record(ok bool, fails, passes int) (healthy, changed bool) {
 	return !s.down, false
 }
 
+// isChecking and isDown read under the state's own lock: a check in
+// flight records into it while a round reads it.
+func (s *state) isChecking() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.checking
+}
+
+func (s *state) isDown() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.down
+}
+
 // begin marks a check in flight; false means the previous one still is.
 func (s *state) begin() bool {
 	s.mu.Lock()
