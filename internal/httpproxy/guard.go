@@ -180,7 +180,9 @@ const (
 var errBadFraming = h1server.ErrBadFraming
 
 // checkHead applies h1server's head rules, the one set both paths use.
-func checkHead(head []byte, lim Limits) (h1server.HeadInfo, int) { return h1server.CheckHead(head, lim) }
+func checkHead(head []byte, lim Limits) (h1server.HeadInfo, int) {
+	return h1server.CheckHead(head, lim)
+}
 
 func newGuardConn(c net.Conn, lim Limits) *guardConn {
 	return &guardConn{Conn: c, lim: lim, rbuf: make([]byte, 4096), limits: func() Limits { return lim }}
