@@ -140,7 +140,7 @@ func (w *response) commit(final bool) {
 	default:
 		w.closeAfter = true // HTTP/1.0: the end of the body is the close
 	}
-	if r.Close || hasToken(h["Connection"], "close") || w.c.lim.IdleTimeout <= 0 || w.c.srv.shuttingDown() {
+	if r.Close || hasToken(h["Connection"], "close") || w.c.lim.IdleTimeout <= 0 || w.c.srv.shuttingDown() || continueOwed(r) {
 		w.closeAfter = true
 	}
 	bw := a.bw
@@ -179,6 +179,18 @@ func (w *response) commit(final bool) {
 		a.pend = a.pend[:0]
 		_, _ = w.writeBody(p)
 	}
+}
+
+// continueOwed reports a body the client waits to be asked for: the
+// answer came first, so the connection cannot be reused (net/http too).
+func continueOwed(r *http.Request) bool {
+	b, ok := r.Body.(*body)
+	if !ok {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.cont
 }
 
 // skipFields are written by commit itself.
