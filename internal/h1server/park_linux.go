@@ -217,3 +217,16 @@ func (s *Server) stopParker() {
 	}
 	p.epfd.Close()
 }
+
+// parkedCount is for tests and measurements.
+func (s *Server) parkedCount() int {
+	s.mu.Lock()
+	p := s.parker
+	s.mu.Unlock()
+	if p == nil {
+		return 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.parked)
+}

@@ -7,3 +7,5 @@ func (s *Server) park(c *conn) bool { return false }
 func (s *Server) stopParker()       {}
 
 type parker struct{}
+
+func (s *Server) parkedCount() int { return 0 }

@@ -56,6 +56,9 @@ func parseRequest(r *http.Request, s string, hi HeadInfo) int {
 	}
 	r.Header = h
 	r.Host = u.Host
+	if !validHost([]byte(u.Host)) {
+		return http.StatusBadRequest // the absolute form's host, held to the Host header's rule
+	}
 	if hosts := h["Host"]; r.Host == "" && len(hosts) > 0 {
 		r.Host = hosts[0]
 	}
