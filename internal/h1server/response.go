@@ -276,16 +276,22 @@ func writeStatusLine(bw *bufio.Writer, minor, code int) {
 	} else {
 		bw.WriteString("HTTP/1.1 ")
 	}
-	var b [3]byte
-	bw.Write(strconv.AppendInt(b[:0], int64(code), 10))
+	writeCode(bw, code)
 	bw.WriteByte(' ')
 	if t := http.StatusText(code); t != "" {
 		bw.WriteString(t)
 	} else {
-		bw.WriteString("status code ")
-		bw.Write(strconv.AppendInt(b[:0], int64(code), 10))
+		bw.WriteString("status code ") // net/http's text for unknown codes
+		writeCode(bw, code)
 	}
 	bw.WriteString("\r\n")
+}
+
+// writeCode writes a three-digit status without formatting garbage.
+func writeCode(bw *bufio.Writer, code int) {
+	bw.WriteByte(byte('0' + code/100))
+	bw.WriteByte(byte('0' + code/10%10))
+	bw.WriteByte(byte('0' + code%10))
 }
 
 // writeFields writes the handler's fields as net/http would: invalid
