@@ -29,8 +29,12 @@ type response struct {
 	hijacked   bool
 }
 
+// reset starts a response; the header map is the connection's, reused
+// (a handler must not keep it after returning, as with net/http).
 func (w *response) reset(c *conn, r *http.Request) {
 	*w = response{c: c, req: r, cl: -1}
+	clear(c.a.header)
+	c.a.pend = c.a.pend[:0]
 }
 
 func (w *response) Header() http.Header { return w.c.a.header }

@@ -295,3 +295,24 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestFreshHeaderPerResponse: a response starts with an empty header on
+// a kept-alive connection.
+func TestFreshHeaderPerResponse(t *testing.T) {
+	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(w.Header()) != 0 {
+			t.Errorf("header carried over: %v", w.Header())
+		}
+		w.Header().Set("X-Only-"+r.URL.Path[1:], "1")
+		io.WriteString(w, "ok")
+	}), DefaultLimits())
+	c := ts.dial(t)
+	br := bufio.NewReader(c)
+	for _, p := range []string{"a", "b"} {
+		io.WriteString(c, "GET /"+p+" HTTP/1.1\r\nHost: a\r\n\r\n")
+		resp, _ := readResponse(t, br, "GET")
+		if len(resp.Header.Values("X-Only-a"))+len(resp.Header.Values("X-Only-b")) != 1 {
+			t.Fatalf("response %s: %v", p, resp.Header)
+		}
+	}
+}
