@@ -16,6 +16,9 @@
 //	body.go      Content-Length and chunked request bodies, 100-continue
 //	response.go  the http.ResponseWriter: framing, Flush, Hijack, deadlines
 //	conn.go      one connection's request loop
+//	read.go      reading heads, lingering before parking
+//	close.go     ending connections
+//	wire.go      status lines and header fields as net/http writes them
 //	watch.go     cancelling the request context when the client leaves
 //	server.go    Serve, Shutdown, Close, connection states
 //	park*.go     idle connections without goroutines, keepalive_timeout sweep
