@@ -20,7 +20,7 @@ type testServer struct {
 	states []http.ConnState
 }
 
-func startServer(t testing.TB, h http.Handler, lim Limits) *testServer {
+func startServer(t testing.TB, h http.Handler, lim Limits, setup ...func(*Server)) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -32,6 +32,9 @@ func startServer(t testing.TB, h http.Handler, lim Limits) *testServer {
 		ts.mu.Lock()
 		ts.states = append(ts.states, st)
 		ts.mu.Unlock()
+	}
+	for _, f := range setup {
+		f(ts.srv)
 	}
 	done := make(chan error, 1)
 	go func() { done <- ts.srv.Serve(ln) }()

@@ -2,6 +2,7 @@ package h1server
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"runtime"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -28,7 +30,23 @@ func TestIdleConnMemory(t *testing.T) {
 		t.Skip("opens 2000 connections; parking needs epoll")
 	}
 	const n = 2000
-	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }), DefaultLimits())
+	// What bunsan's ConnContext keeps per connection: the connection
+	// number and request count, and stub_status's entry.
+	var stats sync.Map
+	connCtx := func(ctx context.Context, c net.Conn) context.Context {
+		ci := &struct {
+			id, n uint64
+			p     *int
+		}{}
+		cs := &struct {
+			mu       sync.Mutex
+			state, n int
+		}{}
+		stats.Store(c, cs)
+		return context.WithValue(context.WithValue(ctx, ctxKey{1}, ci), ctxKey{2}, cs)
+	}
+	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }),
+		DefaultLimits(), func(s *Server) { s.ConnContext = connCtx })
 	before := memNow()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestIdleConnMemory$")
 	cmd.Env = append(os.Environ(), "H1SERVER_IDLE_CLIENT="+ts.addr, "H1SERVER_IDLE_N="+strconv.Itoa(n))
@@ -52,6 +70,8 @@ func TestIdleConnMemory(t *testing.T) {
 		t.Errorf("an idle connection costs %.0f bytes, more than 4 KiB", per)
 	}
 }
+
+type ctxKey struct{ int }
 
 func memNow() uint64 {
 	runtime.GC()
