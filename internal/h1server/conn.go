@@ -134,7 +134,6 @@ func (c *conn) serve() {
 		keep := c.handle(r)
 		if c.a.resp.hijacked {
 			c.release()
-			c.srv.untrack(c)
 			return // the hijacker owns the socket now
 		}
 		c.requests++

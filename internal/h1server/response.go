@@ -255,6 +255,7 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	w.hijacked = true
 	c.state.Store(connDone)
 	c.setState(http.StateHijacked)
+	c.srv.untrack(c) // Shutdown does not wait for a WebSocket, as with net/http
 	var rd io.Reader = c.nc
 	if a.r < a.w {
 		rest := bytes.Clone(a.buf[a.r:a.w])
