@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,7 +19,9 @@ type body struct {
 	chunked bool
 	left    int64 // of the body, or of the current chunk
 	st      chunkState
-	cont    bool // "100 Continue" is owed before the first read
+	// cont: "100 Continue" is owed before the first read; atomic, as the
+	// response reads it while a transport may be blocked in Read.
+	cont    atomic.Bool
 	closed  bool // by the handler
 	err     error
 }
@@ -55,8 +58,8 @@ func (b *body) Read(p []byte) (int, error) {
 	if b.err != nil {
 		return 0, b.err
 	}
-	if b.cont {
-		b.cont = false
+	if b.cont.Load() {
+		b.cont.Store(false)
 		b.c.a.resp.writeContinue()
 	}
 	n, err := b.read(p)
@@ -210,7 +213,7 @@ func (b *body) finish(keep bool) bool {
 	switch {
 	case b.err == io.EOF:
 		return keep
-	case b.err != nil || !keep || b.cont:
+	case b.err != nil || !keep || b.cont.Load():
 		// A broken body, a client that was never told to send it.
 		return false
 	}

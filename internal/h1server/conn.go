@@ -188,7 +188,7 @@ func (c *conn) readRequest() (*http.Request, int, error) {
 			b.left = 0
 		}
 		if !hi.HTTP10 && hasToken(r.Header["Expect"], "100-continue") {
-			b.cont = true
+			b.cont.Store(true)
 		}
 		r.Body = b
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -27,6 +28,10 @@ type response struct {
 	closeAfter bool
 	noBody     bool // HEAD, 204, 304: no body bytes go out
 	hijacked   bool
+	// mu orders "100 Continue", written by whoever reads the body first
+	// (a transport goroutine, perhaps), before the head; the handler's
+	// writes after WriteHeader need no lock.
+	mu sync.Mutex
 }
 
 // reset starts a response; the header map is the connection's, reused
@@ -40,6 +45,8 @@ func (w *response) reset(c *conn, r *http.Request) {
 func (w *response) Header() http.Header { return w.c.a.header }
 
 func (w *response) WriteHeader(code int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.status != 0 || w.hijacked {
 		return
 	}
@@ -74,6 +81,8 @@ func (w *response) writeInterim(code int) {
 // writeContinue answers Expect: 100-continue on the first body read,
 // unless the response has begun.
 func (w *response) writeContinue() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.status != 0 || w.hijacked {
 		return
 	}
@@ -189,12 +198,7 @@ func (w *response) commit(final bool) {
 // answer came first, so the connection cannot be reused (net/http too).
 func continueOwed(r *http.Request) bool {
 	b, ok := r.Body.(*body)
-	if !ok {
-		return false
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.cont
+	return ok && b.cont.Load()
 }
 
 // skipFields are written by commit itself.
