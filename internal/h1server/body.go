@@ -21,9 +21,9 @@ type body struct {
 	st      chunkState
 	// cont: "100 Continue" is owed before the first read; atomic, as the
 	// response reads it while a transport may be blocked in Read.
-	cont    atomic.Bool
-	closed  bool // by the handler
-	err     error
+	cont   atomic.Bool
+	closed bool // by the handler
+	err    error
 }
 
 // Close makes later reads fail; what is left of the body is read away
