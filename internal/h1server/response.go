@@ -66,7 +66,8 @@ func (w *response) WriteHeader(code int) {
 			h.Del("Content-Length")
 		}
 	}
-	w.noBody = w.req.Method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified
+	w.noBody = w.req.Method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified ||
+		code == http.StatusSwitchingProtocols
 }
 
 // writeInterim sends a 1xx informational response at once.
@@ -164,7 +165,7 @@ func (w *response) commit(final bool) {
 		bw.Write(httpDate())
 		bw.WriteString("\r\n")
 	}
-	if w.cl >= 0 && (w.status != http.StatusNoContent && w.status != http.StatusNotModified || w.cl > 0) {
+	if w.cl >= 0 && w.status >= 200 && (w.status != http.StatusNoContent && w.status != http.StatusNotModified || w.cl > 0) {
 		bw.WriteString("Content-Length: ")
 		bw.WriteString(strconv.FormatInt(w.cl, 10))
 		bw.WriteString("\r\n")
@@ -221,8 +222,9 @@ func (w *response) finish() bool {
 		return false
 	}
 	// A body shorter than its announced length leaves the client
-	// waiting for bytes that will never come.
-	return !(w.cl >= 0 && !w.noBody && w.written < w.cl)
+	// waiting for bytes that will never come; after a 101 without a
+	// hijack, what follows is no longer HTTP/1.
+	return !(w.cl >= 0 && !w.noBody && w.written < w.cl) && w.status != http.StatusSwitchingProtocols
 }
 
 // Flush sends what is buffered now (proxy_buffering off, server-sent
