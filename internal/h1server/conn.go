@@ -116,6 +116,9 @@ func (c *conn) serve() {
 				buf = buf[:runtime.Stack(buf, false)]
 				c.srv.logf("panic serving %s: %v\n%s", c.remote, v, buf)
 			}
+			if c.a != nil && c.a.resp.hijacked {
+				return // the hijacker's socket, already reported as such
+			}
 			c.close()
 		}
 	}()

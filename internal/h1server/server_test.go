@@ -316,3 +316,22 @@ func TestFreshHeaderPerResponse(t *testing.T) {
 		}
 	}
 }
+
+// TestHandlerPanic: a panicking handler closes its connection, not the
+// server.
+func TestHandlerPanic(t *testing.T) {
+	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/panic" {
+			panic(http.ErrAbortHandler)
+		}
+		io.WriteString(w, "ok")
+	}), DefaultLimits())
+	if out := ts.raw(t, "GET /panic HTTP/1.1\r\nHost: a\r\n\r\n"); out != "" {
+		t.Fatalf("got %q after a panic", out)
+	}
+	c := ts.dial(t)
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+	if _, body := readResponse(t, bufio.NewReader(c), "GET"); body != "ok" {
+		t.Fatalf("got %q", body)
+	}
+}
