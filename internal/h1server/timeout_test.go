@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -54,14 +55,22 @@ func TestHeaderTimeoutOnKeptAliveConnection(t *testing.T) {
 	lim := DefaultLimits()
 	lim.HeaderTimeout, lim.IdleTimeout = 200*time.Millisecond, time.Minute
 	ts := startServer(t, echo, lim)
-	c := ts.dial(t)
-	br := bufio.NewReader(c)
-	io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
-	readResponse(t, br, "GET")
-	io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ")
-	_, err := br.ReadByte()
-	if err == nil || isTimeout(err) {
-		t.Fatalf("the slow second head was not cut by client_header_timeout: %v", err)
+	for _, parked := range []bool{false, true} {
+		if parked && runtime.GOOS != "linux" {
+			continue // no parking without epoll
+		}
+		c := ts.dial(t)
+		br := bufio.NewReader(c)
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+		readResponse(t, br, "GET")
+		if parked {
+			waitFor(t, func() bool { return ts.srv.parkedCount() == 1 })
+		}
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ")
+		_, err := br.ReadByte()
+		if err == nil || isTimeout(err) {
+			t.Fatalf("parked %v: the slow second head was not cut by client_header_timeout: %v", parked, err)
+		}
 	}
 }
 
