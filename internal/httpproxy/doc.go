@@ -7,7 +7,8 @@
 //
 // One request, one straight path, each stage in its own file:
 //
-//	guard.go        request framing checked before net/http reads it
+//	guard.go        request framing checked before net/http reads it (TLS, h2c);
+//	                plain HTTP/1 is served by internal/h1server (h1glue.go)
 //	snapshot.go     vhost → location → phases → handler → log
 //	reqctx.go       the pooled per-request context variables read
 //	vars*.go        variables compiled once at load

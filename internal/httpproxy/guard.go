@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"bunsan/internal/config"
+	"bunsan/internal/h1server"
 )
 
 // The guard sits between a client connection and Go's HTTP server and
@@ -32,27 +32,11 @@ import (
 // be trusted is never read.
 
 // Limits are the per-connection settings nginx takes from the default
-// server of an address.
-type Limits struct {
-	// HeaderBufSize and HeaderBufNum are large_client_header_buffers: the
-	// request line and each header line must fit one buffer (414 / 431),
-	// the whole head all of them (431).
-	HeaderBufSize int
-	HeaderBufNum  int
-	// HeaderTimeout is client_header_timeout; IdleTimeout is
-	// keepalive_timeout; BodyTimeout is client_body_timeout.
-	HeaderTimeout time.Duration
-	IdleTimeout   time.Duration
-	BodyTimeout   time.Duration
-	// MaxRequests is keepalive_requests (0 = no limit).
-	MaxRequests int
-}
+// server of an address; the server package owns them.
+type Limits = h1server.Limits
 
 // DefaultLimits are nginx's defaults.
-func DefaultLimits() Limits {
-	return Limits{HeaderBufSize: 8 << 10, HeaderBufNum: 4, HeaderTimeout: 60 * time.Second,
-		IdleTimeout: 75 * time.Second, BodyTimeout: 60 * time.Second, MaxRequests: 1000}
-}
+func DefaultLimits() Limits { return h1server.DefaultLimits() }
 
 func limitsOf(s *config.Settings) Limits {
 	l := Limits{
@@ -191,7 +175,14 @@ const (
 	inTrailer
 )
 
-var errBadFraming = errors.New("invalid chunked body")
+// errBadFraming is the body error the proxy answers with 400 and a
+// closed connection, from the guard or from h1server alike.
+var errBadFraming = h1server.ErrBadFraming
+
+// checkHead applies h1server's head rules, the one set both paths use.
+func checkHead(head []byte, lim Limits) (h1server.HeadInfo, int) {
+	return h1server.CheckHead(head, lim)
+}
 
 func newGuardConn(c net.Conn, lim Limits) *guardConn {
 	return &guardConn{Conn: c, lim: lim, rbuf: make([]byte, 4096), limits: func() Limits { return lim }}
@@ -274,7 +265,7 @@ func (g *guardConn) step() bool {
 			}
 			return false
 		}
-		size, ok := parseChunkSize(g.in[:i+1])
+		size, ok := h1server.ParseChunkSize(g.in[:i+1])
 		if !ok {
 			g.err = errBadFraming
 			return true
@@ -296,7 +287,7 @@ func (g *guardConn) step() bool {
 			return false
 		}
 		line := g.in[:i+1]
-		if i == 0 || line[i-1] != '\r' || bytes.IndexByte(line[:i-1], '\r') >= 0 || bytes.IndexByte(line, 0) >= 0 {
+		if !h1server.CheckTrailerLine(line) {
 			g.err = errBadFraming
 			return true
 		}
@@ -358,77 +349,23 @@ func (g *guardConn) stepHead() bool {
 	}
 	g.pass(len(head))
 	switch {
-	case h.chunked:
+	case h.Chunked:
 		g.st = inChunkSize
-	case h.length > 0:
-		g.st, g.left = inBody, h.length
+	case h.Length > 0:
+		g.st, g.left = inBody, h.Length
 	}
 	return true
 }
 
-// earlyLimit refuses a head that cannot fit before it is complete, and
-// bare LF seen so far, so that a client cannot make the guard buffer more
-// than the limits allow.
-func (g *guardConn) earlyLimit() int {
-	line := g.in
-	if i := bytes.IndexByte(g.in, '\n'); i >= 0 {
-		line = g.in[:i]
-		if i == 0 || g.in[i-1] != '\r' {
-			return http.StatusBadRequest
-		}
-	}
-	if len(line) > g.lim.HeaderBufSize {
-		if bytes.IndexByte(g.in, '\n') < 0 {
-			return http.StatusRequestURITooLong
-		}
-	}
-	if len(g.in) > g.lim.HeaderBufSize*g.lim.HeaderBufNum {
-		return http.StatusRequestHeaderFieldsTooLarge
-	}
-	return 0
-}
+// earlyLimit refuses a head that cannot fit before it is complete.
+func (g *guardConn) earlyLimit() int { return h1server.EarlyLimit(g.in, g.lim) }
 
 // refuse replaces the rest of the stream with a synthetic request that
 // tells the handler which status to answer.
 func (g *guardConn) refuse(code int) {
 	g.in = nil
-	g.out = append(g.out, "GET / HTTP/1.1\r\nHost: refused.invalid\r\nConnection: close\r\n"+markerName+": "+strconv.Itoa(code)+"\r\n\r\n"...)
+	g.out = append(g.out, refusalHead(code)...)
 	g.eof = true
 }
 
 const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-
-// parseChunkSize reads "HEX[;ext]\r\n" strictly: hex digits only, no
-// sign, no leading space, at most 15 digits (no overflow).
-func parseChunkSize(line []byte) (int64, bool) {
-	n := len(line)
-	if n < 3 || line[n-2] != '\r' {
-		return 0, false
-	}
-	line = line[:n-2]
-	if i := bytes.IndexByte(line, ';'); i >= 0 {
-		if bytes.ContainsAny(line[i:], "\r\n\x00") {
-			return 0, false
-		}
-		line = line[:i]
-	}
-	if len(line) == 0 || len(line) > 15 {
-		return 0, false
-	}
-	var v int64
-	for _, ch := range line {
-		var d byte
-		switch {
-		case ch >= '0' && ch <= '9':
-			d = ch - '0'
-		case ch >= 'a' && ch <= 'f':
-			d = ch - 'a' + 10
-		case ch >= 'A' && ch <= 'F':
-			d = ch - 'A' + 10
-		default:
-			return 0, false
-		}
-		v = v<<4 | int64(d)
-	}
-	return v, true
-}

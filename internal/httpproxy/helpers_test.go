@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"bunsan/internal/config"
+	"bunsan/internal/h1server"
 	"bunsan/internal/upstream"
 )
 
@@ -89,7 +90,7 @@ func (b *testBackend) count() int {
 }
 
 // testProxy is bunsan's HTTP data path serving one configuration on a
-// loopback port, guarded as the process serves plain listeners.
+// loopback port, through h1server as the process serves plain listeners.
 type testProxy struct {
 	addr string
 	snap *Snapshot
@@ -143,9 +144,8 @@ func startProxy(t testing.TB, conf string) *testProxy {
 	var cur atomic.Pointer[Snapshot]
 	cur.Store(snap)
 	rt := &Router{Addr: addr, Current: &cur}
-	lim := rt.Limits()
-	srv := &http.Server{Handler: rt, ConnContext: ConnContext, ReadHeaderTimeout: lim.HeaderTimeout, IdleTimeout: lim.IdleTimeout}
-	go srv.Serve(GuardListener(ln, rt.Limits))
+	srv := &h1server.Server{Handler: rt, ConnContext: ConnContext, Limits: rt.Limits, Refuse: RefusedRequest}
+	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close(); snap.Close() })
 	return &testProxy{addr: addr, snap: snap, dir: dir, logs: elog}
 }

@@ -1,6 +1,7 @@
 package process
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"net/http"
@@ -9,18 +10,43 @@ import (
 	"sync"
 	"syscall"
 
+	"bunsan/internal/h1server"
 	"bunsan/internal/httpproxy"
 )
 
-// newHTTPServer makes the net/http server for one listening address. Its
+// httpServer is what a listener needs of its server: net/http's for TLS
+// and h2c addresses, h1server's for plain HTTP/1.
+type httpServer interface {
+	Serve(net.Listener) error
+	Shutdown(context.Context) error
+	Close() error
+}
+
+// newH1Server makes the server of a plain-text HTTP/1 address: h1server,
+// which parses with the guard's rules itself, takes the address's limits
+// at each accept (so reloads apply to new connections) and answers
+// refusals through the handler like the guard's synthetic requests.
+func newH1Server(h http.Handler, limits func() httpproxy.Limits, connCtx func(context.Context, net.Conn) context.Context,
+	connState func(net.Conn, http.ConnState), log *slog.Logger) *h1server.Server {
+	srv := &h1server.Server{
+		Handler:     h,
+		ConnContext: connCtx,
+		ConnState:   connState,
+		Limits:      limits,
+		Refuse:      httpproxy.RefusedRequest,
+		ErrorLog:    log,
+	}
+	srv.RegisterOnShutdown(httpproxy.FlushLogs)
+	watchReopen(log)
+	return srv
+}
+
+// newHTTPServer makes the net/http server for one TLS or h2c address. Its
 // timeouts are those of the address's default server when it opens
 // (client_header_timeout, keepalive_timeout); a reload that changes them
 // takes effect for listeners opened afterwards.
-func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
-	lim := httpproxy.DefaultLimits()
-	if rt, ok := h.(*httpproxy.Router); ok {
-		lim = rt.Limits()
-	}
+func newHTTPServer(h http.Handler, limits func() httpproxy.Limits, log *slog.Logger) *http.Server {
+	lim := limits()
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: lim.HeaderTimeout,
@@ -65,13 +91,7 @@ func watchReopen(log *slog.Logger) {
 // guardPlain puts the request guard in front of a listener: directly on
 // plain-text connections, and behind the handshake on TLS ones (HTTP/2
 // connections pass unwrapped). The name is historical: it guards both.
-func guardPlain(ln net.Listener, isTLS bool, srv *http.Server) net.Listener {
-	// A handler wrapped in front of the router (ACME challenges) still
-	// gets the guard, with nginx's default limits.
-	limits := httpproxy.DefaultLimits
-	if rt, ok := srv.Handler.(*httpproxy.Router); ok {
-		limits = rt.Limits
-	}
+func guardPlain(ln net.Listener, isTLS bool, limits func() httpproxy.Limits) net.Listener {
 	if isTLS {
 		return httpproxy.GuardTLSListener(ln, limits)
 	}

@@ -72,7 +72,7 @@ type listener struct {
 	addr string
 	tls  bool
 	ln   net.Listener
-	srv  *http.Server
+	srv  httpServer
 	cfg  atomic.Pointer[tls.Config]
 }
 
@@ -175,32 +175,41 @@ func (s *Server) Apply(m *config.Model) error {
 // serve starts the HTTP server of one listening address. Which HTTP
 // versions it speaks is fixed here, when the socket opens: over TLS, ALPN
 // in the per-address TLS configuration (swapped on reload) offers h2 or
-// not; without TLS, h2c prior knowledge is on where configured.
+// not; without TLS, h2c prior knowledge is on where configured. Plain
+// HTTP/1 addresses are served by h1server, the others by net/http behind
+// the guard.
 func (s *Server) serve(l *listener, p plan) {
-	var h http.Handler = &httpproxy.Router{Addr: l.addr, Current: &s.current}
+	rt := &httpproxy.Router{Addr: l.addr, Current: &s.current}
+	var h http.Handler = rt
 	if !l.tls {
 		h = tlsconf.DefaultACME.HTTPChallenges(h) // ACME HTTP-01 is answered on plain ports
 	}
-	l.srv = newHTTPServer(h, s.log)
-	l.srv.Protocols = p.httpProtocols()
-	ln := l.ln
-	if l.tls {
-		ln = tls.NewListener(ln, &tls.Config{
-			GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return l.cfg.Load(), nil },
-			NextProtos:         []string{"h2", "http/1.1"},
-		})
-		// http.Server turns HTTP/2 on only when its own TLS configuration
-		// lists h2; the per-address one decides what each client is offered.
-		l.srv.TLSConfig = &tls.Config{NextProtos: []string{"h2", "http/1.1"}}
-	}
-	ln = guardPlain(ln, l.tls, l.srv)
-	// stub_status counts: after guardPlain, which looks for the Router.
+	// stub_status counts every request and connection.
 	conns := s.mx.Conns()
-	l.srv.Handler = conns.Wrap(l.srv.Handler)
-	l.srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+	h = conns.Wrap(h)
+	connCtx := func(ctx context.Context, c net.Conn) context.Context {
 		return conns.ConnContext(httpproxy.ConnContext(ctx, c), c)
 	}
-	l.srv.ConnState = conns.ConnState
+	ln := l.ln
+	if !l.tls && !p.h2c {
+		l.srv = newH1Server(h, rt.Limits, connCtx, conns.ConnState, s.log)
+	} else {
+		srv := newHTTPServer(h, rt.Limits, s.log)
+		srv.Protocols = p.httpProtocols()
+		if l.tls {
+			ln = tls.NewListener(ln, &tls.Config{
+				GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return l.cfg.Load(), nil },
+				NextProtos:         []string{"h2", "http/1.1"},
+			})
+			// http.Server turns HTTP/2 on only when its own TLS configuration
+			// lists h2; the per-address one decides what each client is offered.
+			srv.TLSConfig = &tls.Config{NextProtos: []string{"h2", "http/1.1"}}
+		}
+		ln = guardPlain(ln, l.tls, rt.Limits)
+		srv.ConnContext = connCtx
+		srv.ConnState = conns.ConnState
+		l.srv = srv
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

@@ -1,0 +1,232 @@
+package h1server
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// conn is one client connection. Between requests it keeps only what
+// this struct holds (no buffer, no goroutine when parked); the buffers
+// live in an activeState taken from a pool while a request is read and
+// answered.
+type conn struct {
+	srv    *Server
+	nc     net.Conn
+	raw    syscall.RawConn // nil when the connection has no file descriptor
+	lim    Limits
+	remote string
+	// ctx is the connection's context (ConnContext's values), cancelled
+	// when the connection ends or the client is seen leaving while a
+	// handler runs; every request of the connection carries it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	base   *http.Request // holds ctx; each request starts as a copy
+
+	state    atomic.Int32 // connIdle, connActive, connDone
+	requests int
+	fresh    bool // no request read yet
+	broken   atomic.Bool
+
+	a     *activeState // nil while idle
+	watch watch
+
+	// parking (park_linux.go): token in the poller's set, and the
+	// connection's place in its keepalive_timeout list.
+	token      uint64
+	idleUntil  time.Time
+	prev, next *conn
+	list       *idleList
+}
+
+const (
+	connIdle int32 = iota
+	connActive
+	connDone
+)
+
+// activeState is what a connection needs only while it is busy.
+type activeState struct {
+	buf        []byte // buf[r:w] is read and not yet consumed
+	r, w       int
+	bw         *bufio.Writer
+	resp       response
+	header     http.Header
+	pend       []byte // a body not yet framed, to send Content-Length
+	hijackedBW bool   // bw was handed to a hijacker: never pooled again
+}
+
+const (
+	bufSize  = 4096
+	pendSize = 2048 // like net/http's bufferBeforeChunkingSize
+)
+
+var activePool = sync.Pool{New: func() any {
+	return &activeState{buf: make([]byte, bufSize), bw: bufio.NewWriterSize(nil, bufSize),
+		header: make(http.Header), pend: make([]byte, 0, pendSize)}
+}}
+
+func (c *conn) acquire() {
+	if c.a != nil {
+		return
+	}
+	a := activePool.Get().(*activeState)
+	a.bw.Reset(c.nc)
+	c.a = a
+}
+
+// release returns the buffers; unread bytes must have been consumed.
+func (c *conn) release() {
+	a := c.a
+	if a == nil {
+		return
+	}
+	c.a = nil
+	if a.hijackedBW || cap(a.buf) != bufSize {
+		return // a grown head buffer or a handed-out writer is not reused
+	}
+	a.r, a.w = 0, 0
+	a.bw.Reset(nil)
+	a.resp = response{}
+	clear(a.header)
+	a.pend = a.pend[:0]
+	activePool.Put(a)
+}
+
+func (c *conn) setState(st http.ConnState) {
+	if f := c.srv.ConnState; f != nil {
+		f(c.nc, st)
+	}
+}
+
+// serve runs requests until the connection parks, closes or is hijacked.
+// It starts at accept and again each time a parked connection wakes.
+func (c *conn) serve() {
+	defer func() {
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler {
+				buf := make([]byte, 16<<10)
+				buf = buf[:runtime.Stack(buf, false)]
+				c.srv.logf("panic serving %s: %v\n%s", c.remote, v, buf)
+			}
+			if c.a != nil && c.a.resp.hijacked {
+				return // the hijacker's socket, already reported as such
+			}
+			c.close()
+		}
+	}()
+	c.acquire()
+	for {
+		r, code, err := c.readRequest()
+		if err != nil {
+			c.close()
+			return
+		}
+		if code != 0 {
+			c.refuse(code)
+			c.closeGraceful()
+			return
+		}
+		keep := c.handle(r)
+		if c.a.resp.hijacked {
+			c.release()
+			return // the hijacker owns the socket now
+		}
+		c.requests++
+		if !keep || c.srv.shuttingDown() {
+			c.closeGraceful()
+			return
+		}
+		if c.a.r < c.a.w {
+			continue // pipelined: the next head is already here
+		}
+		c.toIdle()
+		if got, err := c.linger(); err != nil {
+			c.close()
+			return
+		} else if got {
+			continue
+		}
+		c.release()
+		if c.srv.park(c) {
+			return // a wake-up starts serve again
+		}
+		c.acquire()
+	}
+}
+
+// toIdle marks the connection idle: from now on shut may close it.
+func (c *conn) toIdle() {
+	c.setState(http.StateIdle)
+	c.state.Store(connIdle)
+}
+
+// readRequest reads and parses one head. A non-zero code is a refusal.
+func (c *conn) readRequest() (*http.Request, int, error) {
+	head, code, err := c.readHead()
+	if err != nil || code != 0 {
+		return nil, code, err
+	}
+	hi, code := CheckHead(head, c.lim)
+	if code != 0 {
+		return nil, code, nil
+	}
+	r := new(http.Request)
+	*r = *c.base
+	if code := parseRequest(r, string(head), hi); code != 0 {
+		return nil, code, nil
+	}
+	r.RemoteAddr = c.remote
+	r.Body = http.NoBody
+	if hi.Chunked || hi.Length > 0 {
+		b := &body{c: c, chunked: hi.Chunked, left: hi.Length}
+		if hi.Chunked {
+			b.left = 0
+		}
+		if !hi.HTTP10 && hasToken(r.Header["Expect"], "100-continue") {
+			b.cont.Store(true)
+		}
+		r.Body = b
+	}
+	return r, 0, nil
+}
+
+// refuse answers a request that will not be read: through the handler
+// with the Refuse hook's synthetic request (so that it is logged and
+// answered as configured), or with a bare status line.
+func (c *conn) refuse(code int) {
+	if c.srv.Refuse != nil {
+		r := c.srv.Refuse(code).WithContext(c.ctx)
+		r.RemoteAddr = c.remote
+		r.Close = true
+		c.handle(r)
+		return
+	}
+	fmt.Fprintf(c.a.bw, "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", code, http.StatusText(code))
+	_ = c.a.bw.Flush()
+}
+
+// handle runs the handler on r and completes the response; it reports
+// whether the connection may serve another request.
+func (c *conn) handle(r *http.Request) bool {
+	w := &c.a.resp
+	w.reset(c, r)
+	c.watch.begin(c, r.Body == http.NoBody)
+	c.srv.Handler.ServeHTTP(w, r)
+	c.watch.end(c)
+	if w.hijacked {
+		return false
+	}
+	keep := w.finish()
+	if b, ok := r.Body.(*body); ok {
+		keep = b.finish(keep && !w.closeAfter)
+	}
+	return keep && !w.closeAfter && !c.broken.Load()
+}

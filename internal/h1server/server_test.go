@@ -1,0 +1,337 @@
+package h1server
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestKeepAliveAndPipelining: requests on one connection, two of them in
+// one write, are answered in order, with bodies framed as announced.
+func TestKeepAliveAndPipelining(t *testing.T) {
+	ts := startServer(t, echo, DefaultLimits())
+	c := ts.dial(t)
+	br := bufio.NewReader(c)
+	io.WriteString(c, "GET /one HTTP/1.1\r\nHost: a\r\n\r\n")
+	if _, body := readResponse(t, br, "GET"); body != "GET /one " {
+		t.Fatalf("first: %q", body)
+	}
+	io.WriteString(c, "POST /two HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"+
+		"\r\nPOST /three HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;x=1\r\nabc\r\n2\r\nde\r\n0\r\nT: 1\r\n\r\n"+
+		"GET /four HTTP/1.1\r\nHost: a\r\n\r\n")
+	for _, want := range []string{"POST /two hello", "POST /three abcde", "GET /four "} {
+		resp, body := readResponse(t, br, "GET")
+		if body != want || resp.Close {
+			t.Fatalf("got %q (close %v), want %q", body, resp.Close, want)
+		}
+		if resp.ContentLength != int64(len(want)) || resp.Header.Get("Date") == "" {
+			t.Errorf("%q: Content-Length %d, Date %q", want, resp.ContentLength, resp.Header.Get("Date"))
+		}
+	}
+}
+
+// TestRequestFields checks what handlers written for net/http rely on.
+func TestRequestFields(t *testing.T) {
+	got := make(chan *http.Request, 1)
+	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- r }), DefaultLimits())
+	tests := []struct {
+		req                string
+		method, host, uri  string
+		path, query, proto string
+		close              bool
+		hdr                string // Name=value
+	}{
+		{"GET /a/b?x=1 HTTP/1.1\r\nHost: h:8\r\nx-lower: v\r\n\r\n", "GET", "h:8", "/a/b?x=1", "/a/b", "x=1", "HTTP/1.1", false, "X-Lower=v"},
+		{"GET http://abs.test/p HTTP/1.1\r\nHost: other\r\n\r\n", "GET", "abs.test", "http://abs.test/p", "/p", "", "HTTP/1.1", false, "Host="},
+		{"GET / HTTP/1.0\r\n\r\n", "GET", "", "/", "/", "", "HTTP/1.0", true, ""},
+		{"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", "GET", "", "/", "/", "", "HTTP/1.0", false, "Connection=keep-alive"},
+		{"GET / HTTP/1.1\r\nHost: a\r\nConnection: Close\r\n\r\n", "GET", "a", "/", "/", "", "HTTP/1.1", true, ""},
+		{"CONNECT a.test:443 HTTP/1.1\r\nHost: a.test:443\r\n\r\n", "CONNECT", "a.test:443", "a.test:443", "", "", "HTTP/1.1", false, ""},
+		{"GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nx-a: 2\r\n\r\n", "GET", "a", "/", "/", "", "HTTP/1.1", false, "X-A=1"},
+	}
+	for _, tt := range tests {
+		c := ts.dial(t)
+		io.WriteString(c, tt.req)
+		r := <-got
+		if r.Method != tt.method || r.Host != tt.host || r.RequestURI != tt.uri || r.URL.Path != tt.path ||
+			r.URL.RawQuery != tt.query || r.Proto != tt.proto || r.Close != tt.close {
+			t.Errorf("%q: got %s %s %s %s %s %s close=%v", tt.req, r.Method, r.Host, r.RequestURI, r.URL.Path, r.URL.RawQuery, r.Proto, r.Close)
+		}
+		if k, v, ok := strings.Cut(tt.hdr, "="); ok && r.Header.Get(k) != v {
+			t.Errorf("%q: header %s = %q, want %q", tt.req, k, r.Header.Get(k), v)
+		}
+		if r.RemoteAddr != c.LocalAddr().String() {
+			t.Errorf("RemoteAddr %q", r.RemoteAddr)
+		}
+		c.Close()
+	}
+}
+
+// TestExpectContinue: "100 Continue" goes out on the first body read,
+// and not at all when the handler answers without reading.
+func TestExpectContinue(t *testing.T) {
+	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/skip" {
+			w.WriteHeader(403)
+			return
+		}
+		echo(w, r)
+	}), DefaultLimits())
+	c := ts.dial(t)
+	br := bufio.NewReader(c)
+	io.WriteString(c, "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+	line, err := br.ReadString('\n')
+	if err != nil || line != "HTTP/1.1 100 Continue\r\n" {
+		t.Fatalf("got %q %v, want 100 Continue", line, err)
+	}
+	br.ReadString('\n')
+	io.WriteString(c, "hi")
+	if _, body := readResponse(t, br, "POST"); body != "POST / hi" {
+		t.Fatalf("body %q", body)
+	}
+	io.WriteString(c, "POST /skip HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n")
+	resp, _ := readResponse(t, br, "POST")
+	if resp.StatusCode != 403 || !resp.Close {
+		t.Fatalf("got %d close=%v, want 403 and the connection closed (the body was never asked for)", resp.StatusCode, resp.Close)
+	}
+}
+
+// TestResponseFraming: Content-Length computed for small bodies, chunked
+// for large or flushed ones, close-delimited for HTTP/1.0, none for
+// HEAD, 204 and 304.
+func TestResponseFraming(t *testing.T) {
+	big := strings.Repeat("x", 10000)
+	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/small":
+			io.WriteString(w, "small")
+		case "/big":
+			io.WriteString(w, big)
+		case "/cl":
+			w.Header().Set("Content-Length", "3")
+			io.WriteString(w, "abc")
+		case "/204":
+			w.WriteHeader(204)
+		case "/304":
+			w.WriteHeader(304)
+		case "/close":
+			w.Header().Set("Connection", "close")
+			io.WriteString(w, "bye")
+		}
+	}), DefaultLimits())
+	tests := []struct {
+		req, want string
+		absent    []string
+	}{
+		{"GET /small HTTP/1.1\r\nHost: a\r\n\r\n", "Content-Length: 5\r\n", []string{"chunked", "Connection"}},
+		{"GET /big HTTP/1.1\r\nHost: a\r\n\r\n", "Transfer-Encoding: chunked\r\n", []string{"Content-Length"}},
+		{"GET /big HTTP/1.0\r\n\r\n", "Connection: close\r\n", []string{"Content-Length", "chunked"}},
+		{"GET /small HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", "Connection: keep-alive\r\n", nil},
+		{"HEAD /small HTTP/1.1\r\nHost: a\r\n\r\n", "Content-Length: 5\r\n\r\n", []string{"small"}},
+		{"HEAD /cl HTTP/1.1\r\nHost: a\r\n\r\n", "Content-Length: 3\r\n\r\n", []string{"abc"}},
+		{"GET /204 HTTP/1.1\r\nHost: a\r\n\r\n", "HTTP/1.1 204 No Content\r\n", []string{"Content-Length", "chunked"}},
+		{"GET /304 HTTP/1.1\r\nHost: a\r\n\r\n", "HTTP/1.1 304 Not Modified\r\n", []string{"Content-Length", "chunked"}},
+		{"GET /close HTTP/1.1\r\nHost: a\r\n\r\n", "Connection: close\r\n", nil},
+	}
+	for _, tt := range tests {
+		c := ts.dial(t)
+		io.WriteString(c, tt.req)
+		c.(*net.TCPConn).CloseWrite()
+		b, _ := io.ReadAll(c)
+		out := string(b)
+		if !strings.Contains(out, tt.want) {
+			t.Errorf("%q: no %q in %q", tt.req, tt.want, out)
+		}
+		head, _, _ := strings.Cut(out, "\r\n\r\n")
+		for _, a := range tt.absent {
+			if strings.Contains(head, a) || a == "small" && strings.HasSuffix(out, a) || a == "abc" && strings.HasSuffix(out, a) {
+				t.Errorf("%q: unexpected %q in %q", tt.req, a, out)
+			}
+		}
+	}
+	c := ts.dial(t)
+	io.WriteString(c, "GET /big HTTP/1.1\r\nHost: a\r\n\r\n")
+	if _, body := readResponse(t, bufio.NewReader(c), "GET"); body != big {
+		t.Errorf("chunked body of %d bytes, want %d", len(body), len(big))
+	}
+}
+
+// TestFlushStreams: a flushed part reaches the client while the handler
+// still runs (proxy_buffering off, server-sent events).
+func TestFlushStreams(t *testing.T) {
+	release := make(chan struct{})
+	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "first")
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			t.Error(err)
+		}
+		<-release
+		io.WriteString(w, "second")
+	}), DefaultLimits())
+	c := ts.dial(t)
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(resp.Body, buf); err != nil || string(buf) != "first" {
+		t.Fatalf("got %q %v before the handler finished", buf, err)
+	}
+	close(release)
+	rest, _ := io.ReadAll(resp.Body)
+	if string(rest) != "second" {
+		t.Fatalf("rest %q", rest)
+	}
+}
+
+// TestHijack: the hijacker gets the connection with the bytes already
+// buffered behind the head, and writes its own answer (WebSocket).
+func TestHijack(t *testing.T) {
+	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n")
+		brw.Flush()
+		line, _ := brw.ReadString('\n')
+		brw.WriteString("echo " + line)
+		brw.Flush()
+	}), DefaultLimits())
+	c := ts.dial(t)
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\nearly\n")
+	b, _ := io.ReadAll(c)
+	if !strings.HasPrefix(string(b), "HTTP/1.1 101 ") || !strings.HasSuffix(string(b), "\r\n\r\necho early\n") {
+		t.Fatalf("got %q", b)
+	}
+	waitFor(t, func() bool {
+		st := ts.connStates()
+		return len(st) > 0 && st[len(st)-1] == http.StateHijacked
+	})
+}
+
+// TestConnStates: New, Active, Idle per request, Closed at the end.
+func TestConnStates(t *testing.T) {
+	ts := startServer(t, echo, DefaultLimits())
+	c := ts.dial(t)
+	br := bufio.NewReader(c)
+	for i := 0; i < 2; i++ {
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+		readResponse(t, br, "GET")
+	}
+	c.Close()
+	want := []http.ConnState{http.StateNew, http.StateActive, http.StateIdle, http.StateActive, http.StateIdle, http.StateClosed}
+	waitFor(t, func() bool { return len(ts.connStates()) == len(want) })
+	for i, st := range ts.connStates() {
+		if st != want[i] {
+			t.Fatalf("states %v, want %v", ts.connStates(), want)
+		}
+	}
+}
+
+// TestClientGoneCancelsContext: the handler's context is cancelled when
+// the client closes while it waits (the proxy's 499).
+func TestClientGoneCancelsContext(t *testing.T) {
+	cancelled := make(chan error, 1)
+	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body) // as the proxy does, buffering; only then the watcher reads
+		select {
+		case <-r.Context().Done():
+			cancelled <- r.Context().Err()
+		case <-time.After(10 * time.Second): // bounds a broken test
+			cancelled <- nil
+		}
+	}), DefaultLimits())
+	for _, req := range []string{
+		"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc",
+	} {
+		c := ts.dial(t)
+		io.WriteString(c, req)
+		c.Close()
+		if err := <-cancelled; err != context.Canceled {
+			t.Fatalf("%q: context error %v, want Canceled", req, err)
+		}
+	}
+}
+
+// TestPipelinedByteDuringSlowHandler: a byte the watcher reads while a
+// slow handler runs belongs to the next request.
+func TestPipelinedByteDuringSlowHandler(t *testing.T) {
+	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			time.Sleep(3 * watchAfter) // long enough for the watcher to read
+		}
+		io.WriteString(w, r.URL.Path)
+	}), DefaultLimits())
+	c := ts.dial(t)
+	br := bufio.NewReader(c)
+	io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+	time.Sleep(watchAfter) // not synchronisation: either order must work
+	io.WriteString(c, "GET /next HTTP/1.1\r\nHost: a\r\n\r\n")
+	for _, want := range []string{"/slow", "/next"} {
+		if _, body := readResponse(t, br, "GET"); body != want {
+			t.Fatalf("got %q, want %q", body, want)
+		}
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second) // bounds a broken test
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestFreshHeaderPerResponse: a response starts with an empty header on
+// a kept-alive connection.
+func TestFreshHeaderPerResponse(t *testing.T) {
+	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(w.Header()) != 0 {
+			t.Errorf("header carried over: %v", w.Header())
+		}
+		w.Header().Set("X-Only-"+r.URL.Path[1:], "1")
+		io.WriteString(w, "ok")
+	}), DefaultLimits())
+	c := ts.dial(t)
+	br := bufio.NewReader(c)
+	for _, p := range []string{"a", "b"} {
+		io.WriteString(c, "GET /"+p+" HTTP/1.1\r\nHost: a\r\n\r\n")
+		resp, _ := readResponse(t, br, "GET")
+		if len(resp.Header.Values("X-Only-a"))+len(resp.Header.Values("X-Only-b")) != 1 {
+			t.Fatalf("response %s: %v", p, resp.Header)
+		}
+	}
+}
+
+// TestHandlerPanic: a panicking handler closes its connection, not the
+// server.
+func TestHandlerPanic(t *testing.T) {
+	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/panic" {
+			panic(http.ErrAbortHandler)
+		}
+		io.WriteString(w, "ok")
+	}), DefaultLimits())
+	if out := ts.raw(t, "GET /panic HTTP/1.1\r\nHost: a\r\n\r\n"); out != "" {
+		t.Fatalf("got %q after a panic", out)
+	}
+	c := ts.dial(t)
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+	if _, body := readResponse(t, bufio.NewReader(c), "GET"); body != "ok" {
+		t.Fatalf("got %q", body)
+	}
+}

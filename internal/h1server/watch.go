@@ -1,0 +1,117 @@
+package h1server
+
+import (
+	"sync"
+	"time"
+)
+
+// watch cancels the connection's context when the client goes away while
+// a handler runs (the proxy then logs 499 and stops waiting for its
+// backend). net/http pays a goroutine and a read syscall per request for
+// this. Here nothing is spent on a handler that finishes within
+// watchAfter: a per-connection timer, reused, starts a background read
+// of one byte only for the slow ones, and only once the request body has
+// been read (before that, the body's reads see the client leave). A byte
+// that arrives meanwhile is a pipelined request's first and is kept.
+// Since the context belongs to the connection and not to the request, a
+// cancellation is final: the connection closes after the response.
+type watch struct {
+	mu      sync.Mutex
+	timer   *time.Timer
+	running bool // a handler runs
+	body    bool // the request body is read (or there is none)
+	due     bool // the timer fired while the body was unread
+	reading bool // the background read runs
+	done    chan struct{}
+	b       [1]byte
+	got     bool
+}
+
+// watchAfter is how long a handler runs before its client is watched.
+const watchAfter = 20 * time.Millisecond
+
+func (w *watch) begin(c *conn, noBody bool) {
+	w.mu.Lock()
+	w.running, w.body, w.due = true, noBody, false
+	if w.timer == nil {
+		w.timer = time.AfterFunc(watchAfter, func() { w.fire(c) })
+	} else {
+		w.timer.Reset(watchAfter)
+	}
+	w.mu.Unlock()
+}
+
+func (w *watch) fire(c *conn) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.running || w.reading {
+		return
+	}
+	if !w.body {
+		w.due = true
+		return
+	}
+	w.start(c)
+}
+
+// bodyDone is called when the request body hit its end.
+func (w *watch) bodyDone(c *conn) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.body = true
+	if w.due && w.running && !w.reading {
+		w.start(c)
+	}
+}
+
+func (w *watch) start(c *conn) {
+	w.reading = true
+	w.done = make(chan struct{})
+	go func() {
+		defer close(w.done)
+		n, err := c.nc.Read(w.b[:])
+		if n == 1 {
+			w.got = true
+			return
+		}
+		if err != nil && !isTimeout(err) {
+			c.broken.Store(true)
+			c.cancel()
+		}
+	}()
+}
+
+// end stops watching when the handler returns (or hijacks): a running
+// background read is cut by a past deadline, and its byte kept.
+func (w *watch) end(c *conn) {
+	w.mu.Lock()
+	w.running = false
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	reading := w.reading
+	w.reading = false
+	w.mu.Unlock()
+	if !reading {
+		return
+	}
+	_ = c.nc.SetReadDeadline(aLongTimeAgo)
+	<-w.done
+	_ = c.nc.SetReadDeadline(time.Time{})
+	if w.got {
+		w.got = false
+		a := c.a
+		if a.w == len(a.buf) {
+			c.makeRoom()
+		}
+		a.buf[a.w] = w.b[0]
+		a.w++
+	}
+}
+
+var aLongTimeAgo = time.Unix(1, 0)
+
+func isTimeout(err error) bool {
+	te, ok := err.(interface{ Timeout() bool })
+	return ok && te.Timeout()
+}
