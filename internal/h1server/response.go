@@ -253,6 +253,11 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c := w.c
 	c.watch.end(c)
 	a := c.a
+	if w.status >= 200 && !w.committed {
+		// A response begun and cut off (a backend body that broke): what
+		// was written goes out, with framing that cannot end cleanly.
+		w.commit(false)
+	}
 	if w.committed {
 		if err := a.bw.Flush(); err != nil {
 			return nil, nil, err

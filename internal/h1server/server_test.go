@@ -219,6 +219,28 @@ func TestHijack(t *testing.T) {
 	})
 }
 
+// TestHijackCutsResponse: a response begun, then hijacked and closed (the
+// proxy does so when a backend body breaks off) reaches the client with
+// what was written and framing that cannot end cleanly.
+func TestHijackCutsResponse(t *testing.T) {
+	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(200)
+		io.WriteString(w, "part")
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			conn.Close()
+		}
+	}), DefaultLimits())
+	resp, err := http.Get("http://" + ts.addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err == nil || string(b) != "part" {
+		t.Errorf("got %q, %v; want the part written, then an error", b, err)
+	}
+}
+
 // TestConnStates: New, Active, Idle per request, Closed at the end.
 func TestConnStates(t *testing.T) {
 	ts := startServer(t, echo, DefaultLimits())
