@@ -31,7 +31,7 @@ func readBody(c *reqCtx, p *config.Proxy, bodyTimeout time.Duration) (*reqBody, 
 		return nil, http.StatusRequestEntityTooLarge
 	}
 	if r.ContentLength == 0 || r.Body == nil || r.Body == http.NoBody {
-		return &reqBody{}, 0
+		return &noBody, 0
 	}
 	lb := &limitedBody{rc: r.Body, left: limit, limited: limit > 0, timeout: bodyTimeout}
 	if bodyTimeout > 0 && c.w.rw != nil {
@@ -65,6 +65,9 @@ func readBody(c *reqCtx, p *config.Proxy, bodyTimeout time.Duration) (*reqBody, 
 	}
 	return &reqBody{buf: buf.Bytes()}, 0
 }
+
+// noBody is every bodiless request's reqBody; nothing writes to it.
+var noBody reqBody
 
 var errBodyTooLarge = errors.New("request body larger than client_max_body_size")
 

@@ -159,9 +159,10 @@ func (h *proxyHandler) serve(c *reqCtx, loc *location) {
 		c.errorPage(loc, status)
 		return
 	}
-	out := h.prepare(c, body)
-	var tried upstream.Tried
-	pick := upstream.PickRequest{Tried: &tried}
+	sc := getScratch()
+	defer putScratch(sc)
+	out := h.prepare(c, body, sc)
+	pick := upstream.PickRequest{Tried: &sc.tried}
 	if h.group != nil {
 		h.fillPick(&pick, c)
 		// Why the balancer chose a server costs nothing unless asked for:

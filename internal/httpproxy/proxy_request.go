@@ -8,14 +8,17 @@ import (
 
 // prepare builds the outgoing request once; retries only change its host
 // and rewind its body.
-func (h *proxyHandler) prepare(c *reqCtx, body *reqBody) *http.Request {
+//
+// The client's header values are shared, not copied: nothing appends to
+// or edits a value slice of the outgoing header, it only replaces or
+// deletes whole entries.
+func (h *proxyHandler) prepare(c *reqCtx, body *reqBody, sc *scratch) *http.Request {
 	r := c.r
-	out := new(http.Request)
+	out := &sc.out
 	*out = *r
-	out = out.WithContext(r.Context())
 	out.RequestURI = ""
-	u := *r.URL
-	out.URL = &u
+	sc.url = *r.URL
+	out.URL = &sc.url
 	out.URL.Scheme = h.scheme
 	out.URL.Opaque, out.URL.RawQuery = h.upstreamURI(c)
 	out.URL.Path, out.URL.RawPath = "", ""
@@ -26,9 +29,12 @@ func (h *proxyHandler) prepare(c *reqCtx, body *reqBody) *http.Request {
 	out.Close = false
 	body.attach(out)
 	if !h.cfg.PassRequestHeaders {
-		out.Header = http.Header{}
+		out.Header = sc.hdr
 	} else {
-		out.Header = r.Header.Clone()
+		out.Header = sc.hdr
+		for k, vv := range r.Header {
+			out.Header[k] = vv
+		}
 		removeHopHeaders(out.Header)
 		// nginx clears these by default (ngx_http_proxy_headers).
 		out.Header.Del("Expect")

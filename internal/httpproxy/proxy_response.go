@@ -80,7 +80,12 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b 
 
 // writerOnly hides every method but Write, so that io.CopyBuffer uses
 // the pooled buffer instead of looking for ReadFrom.
-type writerOnly struct{ io.Writer }
+//
+// A single pointer field keeps it pointer-shaped: turning it into an
+// io.Writer allocates nothing.
+type writerOnly struct{ w *respWriter }
+
+func (o writerOnly) Write(p []byte) (int, error) { return o.w.Write(p) }
 
 func isEventStream(resp *http.Response) bool {
 	return strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") && resp.ContentLength < 0
