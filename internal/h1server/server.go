@@ -90,7 +90,6 @@ func (s *Server) newConn(nc net.Conn) *conn {
 		ctx = s.ConnContext(ctx, nc)
 	}
 	c.ctx, c.cancel = context.WithCancel(ctx)
-	c.base = (&http.Request{}).WithContext(c.ctx)
 	// nginx's client_header_timeout runs from the accept for the first
 	// request.
 	if d := lim.HeaderTimeout; d > 0 {
