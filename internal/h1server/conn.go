@@ -155,7 +155,11 @@ func (c *conn) serve() {
 		}
 		c.requests++
 		if !keep || c.srv.shuttingDown() {
-			c.closeGraceful()
+			if c.quietEnd(r) {
+				c.closeNow()
+			} else {
+				c.closeGraceful()
+			}
 			return
 		}
 		if c.a.r < c.a.w {
