@@ -1,6 +1,7 @@
 package h1server
 
 import (
+	"io"
 	"net/http"
 	"time"
 )
@@ -45,6 +46,37 @@ func (c *conn) closeGraceful() {
 				break
 			}
 		}
+	}
+	_ = c.nc.Close()
+	c.closed()
+}
+
+// quietEnd reports a connection that can close without lingering, as
+// nginx closes it: the client said it would send nothing more
+// (Connection: close, or HTTP/1.0 without keep-alive), its body was read
+// to the end and nothing of a next request is buffered. Then no unread
+// data can turn the close into a reset that destroys the response.
+func (c *conn) quietEnd(r *http.Request) bool {
+	if !r.Close || (c.a != nil && c.a.r < c.a.w) {
+		return false
+	}
+	if r.Body == http.NoBody {
+		return true
+	}
+	b, ok := r.Body.(*body)
+	if !ok {
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err == io.EOF
+}
+
+// closeNow sends what is buffered and closes.
+func (c *conn) closeNow() {
+	c.state.Store(connDone)
+	if c.a != nil {
+		_ = c.a.bw.Flush()
 	}
 	_ = c.nc.Close()
 	c.closed()

@@ -142,7 +142,7 @@ func (p *parker) loop() {
 			}
 			p.mu.Unlock()
 			if c != nil {
-				go c.serve()
+				c.srv.run(c)
 			}
 		}
 	}

@@ -34,6 +34,9 @@ type Server struct {
 	onShutdown []func()
 	parker     *parker
 	inShutdown atomic.Bool
+	// work hands connections to idle worker goroutines (workers.go).
+	workOnce sync.Once
+	work     chan *conn
 }
 
 // Serve accepts connections on ln until Shutdown or Close, after which it
@@ -67,7 +70,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			continue
 		}
 		c.setState(http.StateNew)
-		go c.serve()
+		s.run(c)
 	}
 }
 
