@@ -94,7 +94,9 @@ func upgrading(r *http.Request) bool {
 
 func hasToken(vv []string, tok string) bool {
 	for _, v := range vv {
-		for _, t := range strings.Split(v, ",") {
+		for rest := v; rest != ""; {
+			var t string
+			t, rest, _ = strings.Cut(rest, ",")
 			if strings.EqualFold(strings.TrimSpace(t), tok) {
 				return true
 			}
@@ -113,8 +115,11 @@ var hopHeaders = []string{
 // Connection header names.
 func removeHopHeaders(h http.Header) {
 	for _, v := range h["Connection"] {
-		for _, name := range strings.Split(v, ",") {
-			if name = strings.TrimSpace(name); name != "" {
+		for rest := v; rest != ""; {
+			var name string
+			name, rest, _ = strings.Cut(rest, ",")
+			// "close" and "keep-alive" name no header: skip the lookup.
+			if name = strings.TrimSpace(name); name != "" && !strings.EqualFold(name, "close") && !strings.EqualFold(name, "keep-alive") {
 				h.Del(name)
 			}
 		}
