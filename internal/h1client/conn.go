@@ -32,6 +32,9 @@ type conn struct {
 	abortFn  func() // c.abort, made once per conn
 	nread    int64  // bytes read for the current request
 	nwritten int64  // bytes of it written
+	// rdl and wdl are the read and write deadlines last set on the
+	// socket (lazyDeadline).
+	rdl, wdl time.Time
 	keys     []string
 	peekFn   func(fd uintptr) bool
 	peekN    int
@@ -60,9 +63,12 @@ func (c *conn) Read(p []byte) (int, error) {
 		return 0, c.ctxErr()
 	}
 	if t := c.pool.opts.ReadTimeout; t > 0 {
-		_ = c.nc.SetReadDeadline(time.Now().Add(t))
-		if c.aborted.Load() { // abort ran between the check and the deadline
-			return 0, c.ctxErr()
+		if dl, move := lazyDeadline(c.rdl, t); move {
+			c.rdl = dl
+			_ = c.nc.SetReadDeadline(dl)
+			if c.aborted.Load() { // abort ran between the check and the deadline
+				return 0, c.ctxErr()
+			}
 		}
 	}
 	n, err := c.nc.Read(p)
@@ -79,9 +85,12 @@ func (c *conn) Write(p []byte) (int, error) {
 		return 0, c.ctxErr()
 	}
 	if t := c.pool.opts.SendTimeout; t > 0 {
-		_ = c.nc.SetWriteDeadline(time.Now().Add(t))
-		if c.aborted.Load() {
-			return 0, c.ctxErr()
+		if dl, move := lazyDeadline(c.wdl, t); move {
+			c.wdl = dl
+			_ = c.nc.SetWriteDeadline(dl)
+			if c.aborted.Load() {
+				return 0, c.ctxErr()
+			}
 		}
 	}
 	n, err := c.nc.Write(p)
@@ -90,6 +99,19 @@ func (c *conn) Write(p []byte) (int, error) {
 		err = c.ctxErr()
 	}
 	return n, err
+}
+
+// lazyDeadline is nginx's lazy timer (NGX_TIMER_LAZY_DELAY): a timeout
+// between two reads or writes is pushed out only when it would move by
+// more than 300 ms (an eighth of shorter timeouts), so that a busy
+// connection does not reset a runtime timer on every read and write. A
+// timeout may then fire up to that much early, as nginx's may.
+func lazyDeadline(cur time.Time, t time.Duration) (time.Time, bool) {
+	want := time.Now().Add(t)
+	if !cur.IsZero() && want.Sub(cur) < min(300*time.Millisecond, t/8) {
+		return cur, false
+	}
+	return want, true
 }
 
 // abort runs when the request's context ends (the client went away): the
@@ -154,7 +176,8 @@ func (c *conn) finish(ok bool) (overrun bool) {
 // otherwise fails without touching the socket (a timeout is not sticky
 // in crypto/tls).
 func (c *conn) tlsPending() bool {
-	_ = c.nc.SetReadDeadline(time.Unix(1, 0))
+	c.rdl = time.Unix(1, 0)
+	_ = c.nc.SetReadDeadline(c.rdl)
 	n, err := c.nc.Read(c.peekByte[:])
 	if n > 0 {
 		return true
@@ -169,7 +192,10 @@ func (c *conn) tlsPending() bool {
 func (c *conn) idleClean() bool {
 	// The last response's read deadline may have passed while idle; the
 	// raw read would fail on it before looking at the socket.
-	_ = c.tcp.SetReadDeadline(time.Time{})
+	if !c.rdl.IsZero() && !c.rdl.After(time.Now()) {
+		c.rdl = time.Time{}
+		_ = c.tcp.SetReadDeadline(c.rdl)
+	}
 	if c.raw == nil {
 		return true
 	}

@@ -96,3 +96,33 @@ func TestConnectError(t *testing.T) {
 		t.Fatalf("err %v, want a dial *net.OpError", err)
 	}
 }
+
+// TestLazyDeadline: a deadline moves only when it would move by more than
+// the slack (300 ms, or an eighth of a shorter timeout), never later than
+// the timeout from now.
+func TestLazyDeadline(t *testing.T) {
+	now := time.Now()
+	tests := []struct {
+		name string
+		cur  time.Time
+		t    time.Duration
+		move bool
+	}{
+		{"unset", time.Time{}, time.Minute, true},
+		{"fresh", now.Add(time.Minute), time.Minute, false},
+		{"within slack", now.Add(time.Minute - 200*time.Millisecond), time.Minute, false},
+		{"past slack", now.Add(time.Minute - 400*time.Millisecond), time.Minute, true},
+		{"short timeout, within", now.Add(95 * time.Millisecond), 100 * time.Millisecond, false},
+		{"short timeout, past", now.Add(80 * time.Millisecond), 100 * time.Millisecond, true},
+		{"in the past", time.Unix(1, 0), time.Minute, true},
+	}
+	for _, tt := range tests {
+		dl, move := lazyDeadline(tt.cur, tt.t)
+		if move != tt.move {
+			t.Errorf("%s: move %v, want %v", tt.name, move, tt.move)
+		}
+		if dl.After(time.Now().Add(tt.t)) {
+			t.Errorf("%s: deadline %v beyond the timeout", tt.name, dl)
+		}
+	}
+}
