@@ -54,13 +54,18 @@ const (
 
 // activeState is what a connection needs only while it is busy.
 type activeState struct {
-	buf        []byte // buf[r:w] is read and not yet consumed
-	r, w       int
-	bw         *bufio.Writer
-	resp       response
-	header     http.Header
-	pend       []byte // a body not yet framed, to send Content-Length
-	hijackedBW bool   // bw was handed to a hijacker: never pooled again
+	buf    []byte // buf[r:w] is read and not yet consumed
+	r, w   int
+	bw     *bufio.Writer
+	resp   response
+	header http.Header
+	pend   []byte // a body not yet framed, to send Content-Length
+	// req and st are the request being served, reused for the next one:
+	// no handler keeps r after returning (hijackers included: a hijacked
+	// state is never pooled again).
+	req        http.Request
+	st         reqStore
+	hijackedBW bool // bw was handed to a hijacker: never pooled again
 }
 
 const (
@@ -97,6 +102,8 @@ func (c *conn) release() {
 	a.resp = response{}
 	clear(a.header)
 	a.pend = a.pend[:0]
+	a.req = http.Request{}
+	a.st.reset()
 	activePool.Put(a)
 }
 
@@ -197,12 +204,12 @@ func (c *conn) readRequest() (*http.Request, int, error) {
 	if code != 0 {
 		return nil, code, nil
 	}
-	r := new(http.Request)
+	r := &c.a.req
 	if c.base == nil {
 		c.base = (&http.Request{}).WithContext(c.ctx)
 	}
 	*r = *c.base
-	if code := parseRequest(r, string(head), hi); code != 0 {
+	if code := parseRequest(r, string(head), hi, &c.a.st); code != 0 {
 		return nil, code, nil
 	}
 	r.RemoteAddr = c.remote
