@@ -83,7 +83,7 @@ func (c *conn) closeNow() {
 }
 
 func (c *conn) closed() {
-	c.cancel()
+	c.cx.end()
 	c.setState(http.StateClosed)
 	c.release()
 	c.srv.untrack(c)

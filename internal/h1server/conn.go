@@ -25,10 +25,11 @@ type conn struct {
 	remote string
 	// ctx is the connection's context (ConnContext's values), cancelled
 	// when the connection ends or the client is seen leaving while a
-	// handler runs; every request of the connection carries it.
-	ctx    context.Context
-	cancel context.CancelFunc
-	base   *http.Request // holds ctx; each request starts as a copy
+	// handler runs; every request of the connection carries it. It is
+	// &cx, a part of conn so that it costs no allocation of its own.
+	ctx  context.Context
+	cx   connCtx
+	base *http.Request // holds ctx; each request starts as a copy
 
 	state    atomic.Int32 // connIdle, connActive, connDone
 	requests int

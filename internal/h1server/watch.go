@@ -76,7 +76,7 @@ func (w *watch) start(c *conn) {
 		}
 		if err != nil && !isTimeout(err) {
 			c.broken.Store(true)
-			c.cancel()
+			c.cx.end()
 		}
 	}()
 }
