@@ -15,7 +15,8 @@ const max1xx = 8
 // mustClose (HTTP/1.0 mode, or a request that said close) keeps the
 // connection from being pooled whatever the response says.
 func (c *conn) readResponse(req *http.Request, mustClose bool) (*http.Response, error) {
-	resp := &http.Response{Request: req}
+	rb := &respBody{resp: http.Response{Request: req}}
+	resp := &rb.resp
 	var fr framing
 	for n := 0; ; n++ {
 		s, err := readHead(c.br)
@@ -55,21 +56,31 @@ func (c *conn) readResponse(req *http.Request, mustClose bool) (*http.Response, 
 		return resp, nil
 	case fr.chunked:
 		resp.ContentLength = -1
-		b := &body{c: c, close: fr.close, chunked: true}
+		b := &rb.body
+		*b = body{c: c, close: fr.close, chunked: true}
 		b.ch.reset(c.br)
 		resp.Body = b
 	case fr.length == 0:
 		resp.Body = http.NoBody
 		c.finish(!fr.close)
 	case fr.length > 0:
-		resp.Body = &body{c: c, close: fr.close, left: fr.length}
+		rb.body = body{c: c, close: fr.close, left: fr.length}
+		resp.Body = &rb.body
 	default:
 		// Neither length nor chunked: the body runs to the connection's
 		// end, which cannot be reused.
 		resp.Close = true
-		resp.Body = &body{c: c, close: true, left: -1}
+		rb.body = body{c: c, close: true, left: -1}
+		resp.Body = &rb.body
 	}
 	return resp, nil
+}
+
+// respBody is a response and its body in one allocation: they live and
+// die together (the body is unused when there is none).
+type respBody struct {
+	resp http.Response
+	body body
 }
 
 // readHead reads one response head, up to and including its empty line,
