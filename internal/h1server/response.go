@@ -126,7 +126,8 @@ func (w *response) Write(p []byte) (int, error) {
 func (w *response) writeBody(p []byte) (int, error) {
 	bw := w.c.a.bw
 	if w.chunked {
-		bw.WriteString(strconv.FormatInt(int64(len(p)), 16))
+		// Appended in the writer's own buffer: no string to allocate.
+		bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(len(p)), 16))
 		bw.WriteString("\r\n")
 		n, err := bw.Write(p)
 		bw.WriteString("\r\n")
@@ -167,7 +168,7 @@ func (w *response) commit(final bool) {
 	}
 	if w.cl >= 0 && w.status >= 200 && (w.status != http.StatusNoContent && w.status != http.StatusNotModified || w.cl > 0) {
 		bw.WriteString("Content-Length: ")
-		bw.WriteString(strconv.FormatInt(w.cl, 10))
+		bw.Write(strconv.AppendInt(bw.AvailableBuffer(), w.cl, 10))
 		bw.WriteString("\r\n")
 	}
 	if w.chunked {
