@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
+	"sync"
 )
 
 // Errors of a response that breaks HTTP/1 framing; the proxy treats them
@@ -41,7 +42,7 @@ func parseHead(s string, resp *http.Response) (framing, error) {
 		return fr, err
 	}
 	n := strings.Count(rest, "\n")
-	hdr := make(http.Header, n)
+	hdr := newHeader(n)
 	vals := make([]string, 0, n)
 	keepAlive, te := false, false
 	for {
@@ -106,6 +107,32 @@ func parseHead(s string, resp *http.Response) (framing, error) {
 	}
 	resp.Header = hdr
 	return fr, nil
+}
+
+// headers are response header maps handed back by ReleaseHeader.
+var headers sync.Pool
+
+// maxPooledFields bounds the maps kept: one that held a large head would
+// make every later response clear a large map.
+const maxPooledFields = 32
+
+func newHeader(n int) http.Header {
+	if h, ok := headers.Get().(http.Header); ok {
+		return h
+	}
+	return make(http.Header, n)
+}
+
+// ReleaseHeader hands back a response's header map for a later response
+// to fill. The caller must be done with the map, and so must everyone it
+// gave the map to; the value slices stay valid (they are not reused), so
+// a header copied value by value into another map may outlive it.
+func ReleaseHeader(h http.Header) {
+	if h == nil || len(h) > maxPooledFields {
+		return
+	}
+	clear(h)
+	headers.Put(h)
 }
 
 // nextLine cuts one line off s, without its CRLF or LF. A CR anywhere else

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"reflect"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -92,5 +94,43 @@ func TestAbortNotifier(t *testing.T) {
 			t.Fatalf("accept=%v: %v, want context.Canceled", accept, err)
 		}
 		p.Close()
+	}
+}
+
+// TestReleaseHeader: a header map handed back and filled again holds the
+// new response's fields only, and the released one's values stay as they
+// were (the client's response may still hold them).
+func TestReleaseHeader(t *testing.T) {
+	big := "HTTP/1.1 200 OK\r\n"
+	for i := 0; i < maxPooledFields+1; i++ {
+		big += "X-" + strings.Repeat("a", i+1) + ": v\r\n"
+	}
+	tests := []struct {
+		head string
+		want http.Header
+	}{
+		{"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nB: 3\r\n\r\n", http.Header{"A": {"1"}, "B": {"2", "3"}}},
+		{"HTTP/1.1 204 No Content\r\nC: 4\r\n\r\n", http.Header{"C": {"4"}}},
+		{big + "\r\n", nil}, // too big to be kept
+		{"HTTP/1.1 200 OK\r\n\r\n", http.Header{}},
+		{"HTTP/1.1 200 OK\r\nA: 5\r\n\r\n", http.Header{"A": {"5"}}},
+	}
+	var kept [][]string
+	for _, tt := range tests {
+		var resp http.Response
+		if _, err := parseHead(tt.head, &resp); err != nil {
+			t.Fatal(err)
+		}
+		if tt.want != nil && !reflect.DeepEqual(resp.Header, tt.want) {
+			t.Errorf("%q: header %v, want %v", tt.head, resp.Header, tt.want)
+		}
+		if vv := resp.Header["A"]; vv != nil {
+			kept = append(kept, vv)
+		}
+		ReleaseHeader(resp.Header)
+	}
+	ReleaseHeader(nil)
+	if !reflect.DeepEqual(kept, [][]string{{"1"}, {"5"}}) {
+		t.Errorf("values kept from released maps: %v", kept)
 	}
 }
