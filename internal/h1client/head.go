@@ -33,6 +33,12 @@ type framing struct {
 // upstreams) into resp. Header names and values are substrings of s, so
 // the only allocations are the map and one backing array for the values.
 func parseHead(s string, resp *http.Response) (framing, error) {
+	return parseHeadInto(s, resp, nil)
+}
+
+// parseHeadInto is parseHead with the values' backing array in vals (its
+// capacity), when it is large enough.
+func parseHeadInto(s string, resp *http.Response, vals []string) (framing, error) {
 	fr := framing{length: -1}
 	line, rest, err := nextLine(s)
 	if err != nil {
@@ -43,7 +49,10 @@ func parseHead(s string, resp *http.Response) (framing, error) {
 	}
 	n := strings.Count(rest, "\n")
 	hdr := newHeader(n)
-	vals := make([]string, 0, n)
+	if cap(vals) < n {
+		vals = make([]string, 0, n)
+	}
+	vals = vals[:0]
 	keepAlive, te := false, false
 	for {
 		line, rest, err = nextLine(rest)

@@ -23,7 +23,7 @@ func (c *conn) readResponse(req *http.Request, mustClose bool) (*http.Response, 
 		if err != nil {
 			return nil, err
 		}
-		if fr, err = parseHead(s, resp); err != nil {
+		if fr, err = parseHeadInto(s, resp, rb.vals[:0]); err != nil {
 			return nil, err
 		}
 		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
@@ -76,12 +76,21 @@ func (c *conn) readResponse(req *http.Request, mustClose bool) (*http.Response, 
 	return resp, nil
 }
 
-// respBody is a response and its body in one allocation: they live and
-// die together (the body is unused when there is none).
+// respBody is a response, its body and its header's values in one
+// allocation: they live and die together (the body is unused when there
+// is none; the values array when there are more fields). The client's
+// response may hold the values a while after the request: that keeps the
+// whole of it, briefly.
 type respBody struct {
 	resp http.Response
 	body body
+	vals [respVals]string
 }
+
+// respVals covers a typical backend head: nine fields (the array is sized
+// by the head's line count, the empty line included). More bytes per
+// response than a separate array would take, one allocation fewer.
+const respVals = 10
 
 // readHead reads one response head, up to and including its empty line,
 // from what fits in the connection's buffer (the head size limit).
