@@ -34,7 +34,11 @@ type conn struct {
 	state    atomic.Int32 // connIdle, connActive, connDone
 	requests int
 	fresh    bool // no request read yet
-	broken   atomic.Bool
+	// rdl is the read deadline on the socket (zero: none), set only
+	// through setReadDeadline, from the connection's goroutine (or its
+	// handler's).
+	rdl    time.Time
+	broken atomic.Bool
 
 	a     *activeState // nil while idle
 	watch watch
@@ -187,6 +191,17 @@ func (c *conn) serve() {
 		}
 		c.acquire()
 	}
+}
+
+// setReadDeadline sets the socket's read deadline and remembers it. Each
+// change costs a runtime timer update; clearing a deadline that is not
+// set is then free.
+func (c *conn) setReadDeadline(t time.Time) error {
+	if t.IsZero() && c.rdl.IsZero() {
+		return nil
+	}
+	c.rdl = t
+	return c.nc.SetReadDeadline(t)
 }
 
 // toIdle marks the connection idle: from now on shut may close it.

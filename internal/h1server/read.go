@@ -22,18 +22,23 @@ func (c *conn) readHead() ([]byte, int, error) {
 		}
 		data := a.buf[a.r:a.w]
 		if len(data) > 0 {
-			if !clock {
-				clock = true
-				c.startHead()
-			}
 			if i := bytes.Index(data[max(scanned-3, 0):], crlfcrlf); i >= 0 {
+				if !clock {
+					// The whole head came with its first bytes: no
+					// clock to start, and so none to stop.
+					c.startHead(false)
+				}
 				end := max(scanned-3, 0) + i + 4
 				a.r += end
 				if a.r == a.w {
 					a.r, a.w = 0, 0
 				}
-				_ = c.nc.SetReadDeadline(time.Time{})
+				_ = c.setReadDeadline(time.Time{}) // the body's reads wait as long as the client takes
 				return data[:end], 0, nil
+			}
+			if !clock {
+				clock = true
+				c.startHead(true)
 			}
 			scanned = len(data)
 			if code := EarlyLimit(data, c.lim); code != 0 {
@@ -55,13 +60,14 @@ func (c *conn) readHead() ([]byte, int, error) {
 
 var crlfcrlf = []byte("\r\n\r\n")
 
-// startHead marks the connection active and starts the head's clock.
-func (c *conn) startHead() {
+// startHead marks the connection active and, when more of the head is
+// to come (partial), starts the head's clock.
+func (c *conn) startHead(partial bool) {
 	if c.state.CompareAndSwap(connIdle, connActive) {
 		c.setState(http.StateActive)
 	}
-	if d := c.lim.HeaderTimeout; d > 0 && !c.fresh {
-		_ = c.nc.SetReadDeadline(time.Now().Add(d))
+	if d := c.lim.HeaderTimeout; d > 0 && !c.fresh && partial {
+		_ = c.setReadDeadline(time.Now().Add(d))
 	}
 	c.fresh = false
 }
@@ -73,7 +79,7 @@ func (c *conn) waitDeadline() {
 		return // set at accept: client_header_timeout from the connection's start
 	}
 	if d > 0 {
-		_ = c.nc.SetReadDeadline(time.Now().Add(d))
+		_ = c.setReadDeadline(time.Now().Add(d))
 	}
 }
 
@@ -109,7 +115,7 @@ func (c *conn) linger() (bool, error) {
 		return false, nil // not parkable: readHead waits in the goroutine anyway
 	}
 	a := c.a
-	_ = c.nc.SetReadDeadline(time.Now().Add(min(parkAfter, c.lim.IdleTimeout)))
+	_ = c.setReadDeadline(time.Now().Add(min(parkAfter, c.lim.IdleTimeout)))
 	n, err := c.nc.Read(a.buf[a.w:])
 	a.w += n
 	if n > 0 {

@@ -280,7 +280,15 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // SetReadDeadline and SetWriteDeadline are what http.ResponseController
 // calls (client_body_timeout).
-func (w *response) SetReadDeadline(t time.Time) error  { return w.c.nc.SetReadDeadline(t) }
+// (A hijacker may have set a deadline behind the server's back: its
+// calls go to the socket as they are.)
+func (w *response) SetReadDeadline(t time.Time) error {
+	if w.hijacked {
+		return w.c.nc.SetReadDeadline(t)
+	}
+	return w.c.setReadDeadline(t)
+}
+
 func (w *response) SetWriteDeadline(t time.Time) error { return w.c.nc.SetWriteDeadline(t) }
 
 // EnableFullDuplex: reading the body while writing the response always

@@ -97,7 +97,7 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	// nginx's client_header_timeout runs from the accept for the first
 	// request.
 	if d := lim.HeaderTimeout; d > 0 {
-		_ = nc.SetReadDeadline(time.Now().Add(d))
+		_ = c.setReadDeadline(time.Now().Add(d))
 	}
 	return c
 }

@@ -95,9 +95,9 @@ func (w *watch) end(c *conn) {
 	if !reading {
 		return
 	}
-	_ = c.nc.SetReadDeadline(aLongTimeAgo)
+	_ = c.setReadDeadline(aLongTimeAgo)
 	<-w.done
-	_ = c.nc.SetReadDeadline(time.Time{})
+	_ = c.setReadDeadline(time.Time{})
 	if w.got {
 		w.got = false
 		a := c.a
