@@ -121,7 +121,7 @@ func (c *conn) shed() {
 	w.mu.Lock()
 	if w.timer != nil {
 		w.timer.Stop()
-		w.timer = nil
+		w.timer, w.armed = nil, false
 	}
 	w.mu.Unlock()
 }

@@ -321,6 +321,46 @@ func TestClientGoneCancelsContext(t *testing.T) {
 	}
 }
 
+// TestWatchAfterFastRequests: the watch's timer, left running by fast
+// requests, watches a slow one on the same connection watchAfter after
+// that one began, not earlier, and still sees the client leave.
+func TestWatchAfterFastRequests(t *testing.T) {
+	type result struct {
+		err     error
+		elapsed time.Duration
+	}
+	done := make(chan result, 1)
+	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/slow" {
+			io.WriteString(w, "fast")
+			return
+		}
+		start := time.Now()
+		select {
+		case <-r.Context().Done():
+			done <- result{r.Context().Err(), time.Since(start)}
+		case <-time.After(10 * time.Second): // bounds a broken test
+			done <- result{}
+		}
+	}), DefaultLimits())
+	c := ts.dial(t)
+	br := bufio.NewReader(c)
+	for i := 0; i < 3; i++ {
+		io.WriteString(c, "GET /fast HTTP/1.1\r\nHost: a\r\n\r\n")
+		readResponse(t, br, "GET")
+	}
+	time.Sleep(watchAfter / 2) // the fast requests' timer fires during the slow one
+	io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+	c.Close()
+	res := <-done
+	if res.err != context.Canceled {
+		t.Fatalf("context error %v, want Canceled", res.err)
+	}
+	if res.elapsed < watchAfter-time.Millisecond {
+		t.Errorf("the client was watched %v after the handler began, before watchAfter (%v)", res.elapsed, watchAfter)
+	}
+}
+
 // TestPipelinedByteDuringSlowHandler: a byte the watcher reads while a
 // slow handler runs belongs to the next request.
 func TestPipelinedByteDuringSlowHandler(t *testing.T) {
