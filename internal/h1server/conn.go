@@ -36,7 +36,8 @@ type conn struct {
 	fresh    bool // no request read yet
 	// rdl is the read deadline on the socket (zero: none), set only
 	// through setReadDeadline, from the connection's goroutine (or its
-	// handler's).
+	// handler's). The watch may clear the socket's behind it; rdl is
+	// then aLongTimeAgo, a value that makes the next change happen.
 	rdl    time.Time
 	broken atomic.Bool
 
@@ -231,6 +232,10 @@ func (c *conn) readRequest() (*http.Request, int, error) {
 	r.RemoteAddr = c.remote
 	r.Body = http.NoBody
 	if hi.Chunked || hi.Length > 0 {
+		// The body's reads wait as long as the client takes (or the
+		// handler's client_body_timeout): no deadline from the wait
+		// for the head.
+		_ = c.setReadDeadline(time.Time{})
 		b := &body{c: c, chunked: hi.Chunked, left: hi.Length}
 		if hi.Chunked {
 			b.left = 0

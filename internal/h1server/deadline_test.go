@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -70,9 +71,33 @@ func TestSetReadDeadline(t *testing.T) {
 	}
 }
 
+// TestLingerKeeps: the deadline on the socket does for a linger when it
+// ends at most lingerSlack before the wanted end, and not after it.
+func TestLingerKeeps(t *testing.T) {
+	want := time.Now().Add(parkAfter)
+	tests := []struct {
+		name string
+		cur  time.Time
+		keep bool
+	}{
+		{"none", time.Time{}, false},
+		{"long ago", aLongTimeAgo, false},
+		{"the same", want, true},
+		{"a little earlier", want.Add(-lingerSlack / 2), true},
+		{"too early", want.Add(-lingerSlack), false},
+		{"later", want.Add(time.Millisecond), false},
+		{"a head's deadline", want.Add(time.Minute), false},
+	}
+	for _, tt := range tests {
+		if got := lingerKeeps(tt.cur, want); got != tt.keep {
+			t.Errorf("%s: lingerKeeps = %v, want %v", tt.name, got, tt.keep)
+		}
+	}
+}
+
 // TestDeadlineChangesPerRequest: a kept-alive request whose head arrives
-// whole changes the read deadline at most twice (linger's wait, its
-// clear), not for client_header_timeout as well.
+// whole changes the read deadline at most once (linger's wait, when the
+// last one's is too old), not for client_header_timeout nor to clear it.
 func TestDeadlineChangesPerRequest(t *testing.T) {
 	var sets atomic.Int64
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -96,8 +121,51 @@ func TestDeadlineChangesPerRequest(t *testing.T) {
 		}
 	}
 	// One more for the deadline set at accept.
-	if got := sets.Load(); got > 2*n+1 {
-		t.Errorf("%d read deadline changes for %d requests, want at most %d", got, n, 2*n+1)
+	if got := sets.Load(); got > n+1 {
+		t.Errorf("%d read deadline changes for %d requests, want at most %d", got, n, n+1)
 	}
 	t.Logf("%d read deadline changes for %d requests", sets.Load(), n)
+}
+
+// TestBodyAfterLingerDeadline: linger's deadline, left on the socket after
+// a head, is gone before a body is read or a hijacker reads: a body
+// that comes after it passed is read whole, and so are a hijacker's bytes.
+func TestBodyAfterLingerDeadline(t *testing.T) {
+	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/hijack": // at once: before the watch would clear the deadline
+			nc, brw, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				return
+			}
+			defer nc.Close()
+			line, err := brw.ReadString('\n')
+			if err != nil {
+				line = "error: " + err.Error()
+			}
+			io.WriteString(nc, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(len(line))+"\r\nConnection: close\r\n\r\n"+line)
+		default:
+			b, err := io.ReadAll(r.Body)
+			if err != nil {
+				b = []byte("error: " + err.Error())
+			}
+			w.Write(b)
+		}
+	}), DefaultLimits())
+	c := ts.dial(t)
+	br := bufio.NewReader(c)
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+	readResponse(t, br, "GET")
+	io.WriteString(c, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\n")
+	time.Sleep(2 * parkAfter)
+	io.WriteString(c, "body")
+	if _, body := readResponse(t, br, "POST"); body != "body" {
+		t.Fatalf("body %q, want %q", body, "body")
+	}
+	io.WriteString(c, "GET /hijack HTTP/1.1\r\nHost: a\r\n\r\n")
+	time.Sleep(3 * parkAfter)
+	io.WriteString(c, "late\n")
+	if _, body := readResponse(t, br, "GET"); body != "late\n" {
+		t.Fatalf("hijacker read %q, want %q", body, "late\n")
+	}
 }

@@ -33,7 +33,12 @@ func (c *conn) readHead() ([]byte, int, error) {
 				if a.r == a.w {
 					a.r, a.w = 0, 0
 				}
-				_ = c.setReadDeadline(time.Time{}) // the body's reads wait as long as the client takes
+				// The deadline that bounded the wait (linger's, the
+				// head's) stays on the socket: nothing reads it before
+				// the next wait unless the request has a body
+				// (readRequest clears it then), the handler hijacks
+				// (Hijack clears it) or the watch starts (which clears
+				// it). The next linger can then often keep it.
 				return data[:end], 0, nil
 			}
 			if !clock {
@@ -108,6 +113,19 @@ func (c *conn) makeRoom() {
 // start, worth it only for connections that stay idle.
 const parkAfter = 20 * time.Millisecond
 
+// lingerSlack is how much shorter than parkAfter a linger may be: a busy
+// connection's next linger keeps the deadline the last one set (still on
+// the socket, see readHead) when it is that recent, and the socket's
+// timer is not touched for every request (nginx's lazy timer). How long
+// an idle connection keeps its goroutine before parking matters little.
+const lingerSlack = parkAfter / 4
+
+// lingerKeeps reports whether the deadline on the socket, cur, will do
+// for a linger that wants to end at want.
+func lingerKeeps(cur, want time.Time) bool {
+	return !cur.After(want) && cur.After(want.Add(-lingerSlack))
+}
+
 // linger waits up to parkAfter for the next request's first bytes. It
 // reports whether some came; an error means the client is gone.
 func (c *conn) linger() (bool, error) {
@@ -115,7 +133,9 @@ func (c *conn) linger() (bool, error) {
 		return false, nil // not parkable: readHead waits in the goroutine anyway
 	}
 	a := c.a
-	_ = c.setReadDeadline(time.Now().Add(min(parkAfter, c.lim.IdleTimeout)))
+	if want := time.Now().Add(min(parkAfter, c.lim.IdleTimeout)); !lingerKeeps(c.rdl, want) {
+		_ = c.setReadDeadline(want)
+	}
 	n, err := c.nc.Read(a.buf[a.w:])
 	a.w += n
 	if n > 0 {

@@ -253,6 +253,7 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	c := w.c
 	c.watch.end(c)
+	_ = c.setReadDeadline(time.Time{}) // the hijacker's reads: none from the wait for the head
 	a := c.a
 	if w.status >= 200 && !w.committed {
 		// A response begun and cut off (a backend body that broke): what

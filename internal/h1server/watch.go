@@ -27,12 +27,16 @@ type watch struct {
 	armed   bool      // the timer is set to fire
 	since   time.Time // when the running handler began
 	running bool      // a handler runs
-	body    bool // the request body is read (or there is none)
-	due     bool // the timer fired while the body was unread
-	reading bool // the background read runs
-	done    chan struct{}
-	b       [1]byte
-	got     bool
+	body    bool      // the request body is read (or there is none)
+	due     bool      // the timer fired while the body was unread
+	reading bool      // the background read runs
+	// stale: the socket may hold the deadline of the wait for the head
+	// (see readHead), which the background read must not inherit.
+	// cleared: start cleared it behind setReadDeadline's back.
+	stale, cleared bool
+	done           chan struct{}
+	b              [1]byte
+	got            bool
 }
 
 // watchAfter is how long a handler runs before its client is watched.
@@ -42,6 +46,7 @@ func (w *watch) begin(c *conn, noBody bool) {
 	w.mu.Lock()
 	w.running, w.body, w.due = true, noBody, false
 	w.since = time.Now()
+	w.stale = !c.rdl.IsZero()
 	switch {
 	case w.timer == nil:
 		w.timer = time.AfterFunc(watchAfter, func() { w.fire(c) })
@@ -84,6 +89,12 @@ func (w *watch) bodyDone(c *conn) {
 }
 
 func (w *watch) start(c *conn) {
+	if w.stale {
+		// Not through setReadDeadline: rdl is the connection
+		// goroutine's; end tells it.
+		_ = c.nc.SetReadDeadline(time.Time{})
+		w.stale, w.cleared = false, true
+	}
 	w.reading = true
 	w.done = make(chan struct{})
 	go func() {
@@ -108,6 +119,12 @@ func (w *watch) end(c *conn) {
 	w.running = false
 	reading := w.reading
 	w.reading = false
+	if w.cleared {
+		// The socket's deadline is none, or what the handler set since:
+		// rdl cannot tell, so the next change must happen.
+		w.cleared = false
+		c.rdl = aLongTimeAgo
+	}
 	w.mu.Unlock()
 	if !reading {
 		return
