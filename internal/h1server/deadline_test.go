@@ -120,9 +120,14 @@ func TestDeadlineChangesPerRequest(t *testing.T) {
 			t.Fatalf("body %q", body)
 		}
 	}
-	// One more for the deadline set at accept.
-	if got := sets.Load(); got > n+1 {
-		t.Errorf("%d read deadline changes for %d requests, want at most %d", got, n, n+1)
+	// Usually a couple in all. At most one per request (when requests
+	// are further apart than lingerSlack), and one for the deadline set
+	// at accept; the bound leaves room for a handler slow enough under
+	// load for the watch to start (a clear, and a linger that must set
+	// its deadline again). Setting client_header_timeout's deadline or
+	// clearing linger's for every request would exceed it.
+	if got := sets.Load(); got > 3*n/2 {
+		t.Errorf("%d read deadline changes for %d requests, want at most %d", got, n, 3*n/2)
 	}
 	t.Logf("%d read deadline changes for %d requests", sets.Load(), n)
 }
