@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"strings"
+	"sync"
 )
 
 // Errors of a response that breaks HTTP/1 framing; the proxy treats them
@@ -32,6 +33,12 @@ type framing struct {
 // upstreams) into resp. Header names and values are substrings of s, so
 // the only allocations are the map and one backing array for the values.
 func parseHead(s string, resp *http.Response) (framing, error) {
+	return parseHeadInto(s, resp, nil)
+}
+
+// parseHeadInto is parseHead with the values' backing array in vals (its
+// capacity), when it is large enough.
+func parseHeadInto(s string, resp *http.Response, vals []string) (framing, error) {
 	fr := framing{length: -1}
 	line, rest, err := nextLine(s)
 	if err != nil {
@@ -41,8 +48,11 @@ func parseHead(s string, resp *http.Response) (framing, error) {
 		return fr, err
 	}
 	n := strings.Count(rest, "\n")
-	hdr := make(http.Header, n)
-	vals := make([]string, 0, n)
+	hdr := newHeader(n)
+	if cap(vals) < n {
+		vals = make([]string, 0, n)
+	}
+	vals = vals[:0]
 	keepAlive, te := false, false
 	for {
 		line, rest, err = nextLine(rest)
@@ -106,6 +116,32 @@ func parseHead(s string, resp *http.Response) (framing, error) {
 	}
 	resp.Header = hdr
 	return fr, nil
+}
+
+// headers are response header maps handed back by ReleaseHeader.
+var headers sync.Pool
+
+// maxPooledFields bounds the maps kept: one that held a large head would
+// make every later response clear a large map.
+const maxPooledFields = 32
+
+func newHeader(n int) http.Header {
+	if h, ok := headers.Get().(http.Header); ok {
+		return h
+	}
+	return make(http.Header, n)
+}
+
+// ReleaseHeader hands back a response's header map for a later response
+// to fill. The caller must be done with the map, and so must everyone it
+// gave the map to; the value slices stay valid (they are not reused), so
+// a header copied value by value into another map may outlive it.
+func ReleaseHeader(h http.Header) {
+	if h == nil || len(h) > maxPooledFields {
+		return
+	}
+	clear(h)
+	headers.Put(h)
 }
 
 // nextLine cuts one line off s, without its CRLF or LF. A CR anywhere else

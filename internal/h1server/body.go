@@ -219,11 +219,11 @@ func (b *body) finish(keep bool) bool {
 	}
 	b.c = c
 	if d := c.lim.BodyTimeout; d > 0 {
-		_ = c.nc.SetReadDeadline(time.Now().Add(d))
+		_ = c.setReadDeadline(time.Now().Add(d))
 	}
 	n, err := io.CopyN(io.Discard, readerFunc(b.read), maxDiscard)
 	b.c = nil
-	_ = c.nc.SetReadDeadline(time.Time{})
+	_ = c.setReadDeadline(time.Time{})
 	return err == io.EOF && n <= maxDiscard
 }
 

@@ -39,7 +39,7 @@ func (c *conn) closeGraceful() {
 	}
 	type closeWriter interface{ CloseWrite() error }
 	if cw, ok := c.nc.(closeWriter); ok && cw.CloseWrite() == nil {
-		_ = c.nc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		_ = c.setReadDeadline(time.Now().Add(100 * time.Millisecond))
 		var b [512]byte
 		for i := 0; i < 64; i++ {
 			if _, err := c.nc.Read(b[:]); err != nil {
@@ -83,7 +83,7 @@ func (c *conn) closeNow() {
 }
 
 func (c *conn) closed() {
-	c.cancel()
+	c.cx.end()
 	c.setState(http.StateClosed)
 	c.release()
 	c.srv.untrack(c)

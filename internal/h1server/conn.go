@@ -25,15 +25,21 @@ type conn struct {
 	remote string
 	// ctx is the connection's context (ConnContext's values), cancelled
 	// when the connection ends or the client is seen leaving while a
-	// handler runs; every request of the connection carries it.
-	ctx    context.Context
-	cancel context.CancelFunc
-	base   *http.Request // holds ctx; each request starts as a copy
+	// handler runs; every request of the connection carries it. It is
+	// &cx, a part of conn so that it costs no allocation of its own.
+	ctx  context.Context
+	cx   connCtx
+	base *http.Request // holds ctx; each request starts as a copy
 
 	state    atomic.Int32 // connIdle, connActive, connDone
 	requests int
 	fresh    bool // no request read yet
-	broken   atomic.Bool
+	// rdl is the read deadline on the socket (zero: none), set only
+	// through setReadDeadline, from the connection's goroutine (or its
+	// handler's). The watch may clear the socket's behind it; rdl is
+	// then aLongTimeAgo, a value that makes the next change happen.
+	rdl    time.Time
+	broken atomic.Bool
 
 	a     *activeState // nil while idle
 	watch watch
@@ -54,13 +60,18 @@ const (
 
 // activeState is what a connection needs only while it is busy.
 type activeState struct {
-	buf        []byte // buf[r:w] is read and not yet consumed
-	r, w       int
-	bw         *bufio.Writer
-	resp       response
-	header     http.Header
-	pend       []byte // a body not yet framed, to send Content-Length
-	hijackedBW bool   // bw was handed to a hijacker: never pooled again
+	buf    []byte // buf[r:w] is read and not yet consumed
+	r, w   int
+	bw     *bufio.Writer
+	resp   response
+	header http.Header
+	pend   []byte // a body not yet framed, to send Content-Length
+	// req and st are the request being served, reused for the next one:
+	// no handler keeps r after returning (hijackers included: a hijacked
+	// state is never pooled again).
+	req        http.Request
+	st         reqStore
+	hijackedBW bool // bw was handed to a hijacker: never pooled again
 }
 
 const (
@@ -97,6 +108,8 @@ func (c *conn) release() {
 	a.resp = response{}
 	clear(a.header)
 	a.pend = a.pend[:0]
+	a.req = http.Request{}
+	a.st.reset()
 	activePool.Put(a)
 }
 
@@ -109,7 +122,7 @@ func (c *conn) shed() {
 	w.mu.Lock()
 	if w.timer != nil {
 		w.timer.Stop()
-		w.timer = nil
+		w.timer, w.armed = nil, false
 	}
 	w.mu.Unlock()
 }
@@ -181,6 +194,17 @@ func (c *conn) serve() {
 	}
 }
 
+// setReadDeadline sets the socket's read deadline and remembers it. Each
+// change costs a runtime timer update; clearing a deadline that is not
+// set is then free.
+func (c *conn) setReadDeadline(t time.Time) error {
+	if t.IsZero() && c.rdl.IsZero() {
+		return nil
+	}
+	c.rdl = t
+	return c.nc.SetReadDeadline(t)
+}
+
 // toIdle marks the connection idle: from now on shut may close it.
 func (c *conn) toIdle() {
 	c.setState(http.StateIdle)
@@ -197,17 +221,21 @@ func (c *conn) readRequest() (*http.Request, int, error) {
 	if code != 0 {
 		return nil, code, nil
 	}
-	r := new(http.Request)
+	r := &c.a.req
 	if c.base == nil {
 		c.base = (&http.Request{}).WithContext(c.ctx)
 	}
 	*r = *c.base
-	if code := parseRequest(r, string(head), hi); code != 0 {
+	if code := parseRequest(r, string(head), hi, &c.a.st); code != 0 {
 		return nil, code, nil
 	}
 	r.RemoteAddr = c.remote
 	r.Body = http.NoBody
 	if hi.Chunked || hi.Length > 0 {
+		// The body's reads wait as long as the client takes (or the
+		// handler's client_body_timeout): no deadline from the wait
+		// for the head.
+		_ = c.setReadDeadline(time.Time{})
 		b := &body{c: c, chunked: hi.Chunked, left: hi.Length}
 		if hi.Chunked {
 			b.left = 0

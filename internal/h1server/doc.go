@@ -11,6 +11,10 @@
 // buffer and no goroutine: it is parked in an epoll set (poller_linux.go)
 // until the client sends again.
 //
+// A handler must not keep the *http.Request, its URL or its header after
+// it returns (nor the response header, as with net/http): a connection
+// reuses them for its next request.
+//
 //	check.go     the head and chunk rules (one source of truth, the guard uses them too)
 //	request.go   a validated head becomes an *http.Request
 //	body.go      Content-Length and chunked request bodies, 100-continue
@@ -20,6 +24,7 @@
 //	close.go     ending connections
 //	wire.go      status lines and header fields as net/http writes them
 //	watch.go     cancelling the request context when the client leaves
+//	connctx.go   the connection's context, with a slot for an upstream round trip's abort
 //	server.go    Serve, Shutdown, Close, connection states
 //	park*.go     idle connections without goroutines, keepalive_timeout sweep
 package h1server

@@ -58,7 +58,7 @@ func parseForFuzz(head []byte, lim Limits) (*http.Request, bool) {
 		return nil, false
 	}
 	r := new(http.Request)
-	if parseRequest(r, string(head), hi) != 0 {
+	if parseRequest(r, string(head), hi, nil) != 0 {
 		return nil, false
 	}
 	if hi.Chunked && r.ContentLength != -1 || !hi.Chunked && r.ContentLength != hi.Length {

@@ -22,18 +22,28 @@ func (c *conn) readHead() ([]byte, int, error) {
 		}
 		data := a.buf[a.r:a.w]
 		if len(data) > 0 {
-			if !clock {
-				clock = true
-				c.startHead()
-			}
 			if i := bytes.Index(data[max(scanned-3, 0):], crlfcrlf); i >= 0 {
+				if !clock {
+					// The whole head came with its first bytes: no
+					// clock to start, and so none to stop.
+					c.startHead(false)
+				}
 				end := max(scanned-3, 0) + i + 4
 				a.r += end
 				if a.r == a.w {
 					a.r, a.w = 0, 0
 				}
-				_ = c.nc.SetReadDeadline(time.Time{})
+				// The deadline that bounded the wait (linger's, the
+				// head's) stays on the socket: nothing reads it before
+				// the next wait unless the request has a body
+				// (readRequest clears it then), the handler hijacks
+				// (Hijack clears it) or the watch starts (which clears
+				// it). The next linger can then often keep it.
 				return data[:end], 0, nil
+			}
+			if !clock {
+				clock = true
+				c.startHead(true)
 			}
 			scanned = len(data)
 			if code := EarlyLimit(data, c.lim); code != 0 {
@@ -55,13 +65,14 @@ func (c *conn) readHead() ([]byte, int, error) {
 
 var crlfcrlf = []byte("\r\n\r\n")
 
-// startHead marks the connection active and starts the head's clock.
-func (c *conn) startHead() {
+// startHead marks the connection active and, when more of the head is
+// to come (partial), starts the head's clock.
+func (c *conn) startHead(partial bool) {
 	if c.state.CompareAndSwap(connIdle, connActive) {
 		c.setState(http.StateActive)
 	}
-	if d := c.lim.HeaderTimeout; d > 0 && !c.fresh {
-		_ = c.nc.SetReadDeadline(time.Now().Add(d))
+	if d := c.lim.HeaderTimeout; d > 0 && !c.fresh && partial {
+		_ = c.setReadDeadline(time.Now().Add(d))
 	}
 	c.fresh = false
 }
@@ -73,7 +84,7 @@ func (c *conn) waitDeadline() {
 		return // set at accept: client_header_timeout from the connection's start
 	}
 	if d > 0 {
-		_ = c.nc.SetReadDeadline(time.Now().Add(d))
+		_ = c.setReadDeadline(time.Now().Add(d))
 	}
 }
 
@@ -102,6 +113,19 @@ func (c *conn) makeRoom() {
 // start, worth it only for connections that stay idle.
 const parkAfter = 20 * time.Millisecond
 
+// lingerSlack is how much shorter than parkAfter a linger may be: a busy
+// connection's next linger keeps the deadline the last one set (still on
+// the socket, see readHead) when it is that recent, and the socket's
+// timer is not touched for every request (nginx's lazy timer). How long
+// an idle connection keeps its goroutine before parking matters little.
+const lingerSlack = parkAfter / 4
+
+// lingerKeeps reports whether the deadline on the socket, cur, will do
+// for a linger that wants to end at want.
+func lingerKeeps(cur, want time.Time) bool {
+	return !cur.After(want) && cur.After(want.Add(-lingerSlack))
+}
+
 // linger waits up to parkAfter for the next request's first bytes. It
 // reports whether some came; an error means the client is gone.
 func (c *conn) linger() (bool, error) {
@@ -109,7 +133,9 @@ func (c *conn) linger() (bool, error) {
 		return false, nil // not parkable: readHead waits in the goroutine anyway
 	}
 	a := c.a
-	_ = c.nc.SetReadDeadline(time.Now().Add(min(parkAfter, c.lim.IdleTimeout)))
+	if want := time.Now().Add(min(parkAfter, c.lim.IdleTimeout)); !lingerKeeps(c.rdl, want) {
+		_ = c.setReadDeadline(want)
+	}
 	n, err := c.nc.Read(a.buf[a.w:])
 	a.w += n
 	if n > 0 {

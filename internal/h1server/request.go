@@ -7,12 +7,41 @@ import (
 	"strings"
 )
 
+// reqStore is the memory a request's URL and header live in besides the
+// head's text. A connection's active state keeps one and reuses it for
+// each request (the handler must not keep r, its URL or its header after
+// returning, as with the response header): a head then costs one
+// allocation, for its text.
+type reqStore struct {
+	url    url.URL
+	header http.Header
+	vals   []string // backing array of the single header values
+}
+
+// maxKeptFields bounds the header map and values a reqStore keeps for the
+// next request: a head with many fields should not make every later one
+// clear a large map, nor pin the memory in the pool.
+const maxKeptFields = 32
+
+// reset forgets a request: no string of its head stays reachable.
+func (st *reqStore) reset() {
+	st.url = url.URL{}
+	if len(st.header) > maxKeptFields {
+		st.header = nil
+	}
+	clear(st.header)
+	clear(st.vals)
+}
+
 // parseRequest fills r from a head that CheckHead accepted. s is the head
 // as one string, the request's only copy of it: method, target, keys
-// and values are substrings of it, so a head costs one allocation for
-// its text, one for the header map and one for all single values.
+// and values are substrings of it. The URL, the header map and the
+// values' backing array are st's (reused), or fresh when st is nil.
 // It returns the status to refuse with, or 0.
-func parseRequest(r *http.Request, s string, hi HeadInfo) int {
+func parseRequest(r *http.Request, s string, hi HeadInfo, st *reqStore) int {
+	if st == nil {
+		st = new(reqStore)
+	}
 	line, rest, _ := strings.Cut(s[:len(s)-4], "\r\n")
 	sp1 := strings.IndexByte(line, ' ')
 	sp2 := strings.LastIndexByte(line, ' ')
@@ -29,8 +58,8 @@ func parseRequest(r *http.Request, s string, hi HeadInfo) int {
 	if authority {
 		raw = "http://" + raw
 	}
-	u, err := url.ParseRequestURI(raw)
-	if err != nil {
+	u := &st.url
+	if err := parseTarget(u, raw); err != nil {
 		return http.StatusBadRequest
 	}
 	if authority {
@@ -39,8 +68,23 @@ func parseRequest(r *http.Request, s string, hi HeadInfo) int {
 	r.URL = u
 
 	n := strings.Count(rest, "\r\n") + 1
-	h := make(http.Header, n)
-	vals := make([]string, n)
+	h := st.header
+	if h == nil {
+		h = make(http.Header, n)
+		if n <= maxKeptFields {
+			st.header = h
+		}
+	} else {
+		clear(h)
+	}
+	vals := st.vals
+	if cap(vals) < n {
+		vals = make([]string, n)
+		if n <= maxKeptFields {
+			st.vals = vals
+		}
+	}
+	vals = vals[:n]
 	for i := 0; rest != ""; i++ {
 		var l string
 		l, rest, _ = strings.Cut(rest, "\r\n")
@@ -79,6 +123,57 @@ func parseRequest(r *http.Request, s string, hi HeadInfo) int {
 }
 
 var chunkedTE = []string{"chunked"}
+
+// parseTarget is url.ParseRequestURI into u. A plain origin-form target
+// (a path of bytes that never need escaping, then perhaps a query) is
+// split in place without allocating: for it the parse only cuts at the
+// first '?'. Anything else goes through net/url.
+func parseTarget(u *url.URL, raw string) error {
+	if path, query, ok := plainTarget(raw); ok {
+		*u = url.URL{Path: path, RawQuery: query}
+		return nil
+	}
+	v, err := url.ParseRequestURI(raw)
+	if err != nil {
+		return err
+	}
+	*u = *v
+	return nil
+}
+
+// plainTarget splits a target whose parse is a plain cut: it starts with
+// '/', its path holds only pathSafe bytes (no '%' to decode, nothing that
+// would make RawPath differ), there is no control byte, and it does not
+// end in '?' (url sets ForceQuery then).
+func plainTarget(raw string) (path, query string, ok bool) {
+	if raw == "" || raw[0] != '/' || raw[len(raw)-1] == '?' {
+		return "", "", false
+	}
+	i := 0
+	for ; i < len(raw) && raw[i] != '?'; i++ {
+		if !pathSafe[raw[i]] {
+			return "", "", false
+		}
+	}
+	for j := i; j < len(raw); j++ {
+		if raw[j] < ' ' || raw[j] == 0x7f {
+			return "", "", false
+		}
+	}
+	if i == len(raw) {
+		return raw, "", true
+	}
+	return raw[:i], raw[i+1:], true
+}
+
+// pathSafe marks the bytes net/url leaves unescaped in a path (RFC 3986
+// unreserved, and the sub-delimiters it allows there).
+var pathSafe = func() (t [256]bool) {
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~$&+,/:;=@") {
+		t[c] = true
+	}
+	return t
+}()
 
 // wantsClose is net/http's shouldClose for requests.
 func wantsClose(conn []string, http10 bool) bool {

@@ -126,7 +126,8 @@ func (w *response) Write(p []byte) (int, error) {
 func (w *response) writeBody(p []byte) (int, error) {
 	bw := w.c.a.bw
 	if w.chunked {
-		bw.WriteString(strconv.FormatInt(int64(len(p)), 16))
+		// Appended in the writer's own buffer: no string to allocate.
+		bw.Write(strconv.AppendInt(bw.AvailableBuffer(), int64(len(p)), 16))
 		bw.WriteString("\r\n")
 		n, err := bw.Write(p)
 		bw.WriteString("\r\n")
@@ -167,7 +168,7 @@ func (w *response) commit(final bool) {
 	}
 	if w.cl >= 0 && w.status >= 200 && (w.status != http.StatusNoContent && w.status != http.StatusNotModified || w.cl > 0) {
 		bw.WriteString("Content-Length: ")
-		bw.WriteString(strconv.FormatInt(w.cl, 10))
+		bw.Write(strconv.AppendInt(bw.AvailableBuffer(), w.cl, 10))
 		bw.WriteString("\r\n")
 	}
 	if w.chunked {
@@ -252,6 +253,7 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	c := w.c
 	c.watch.end(c)
+	_ = c.setReadDeadline(time.Time{}) // the hijacker's reads: none from the wait for the head
 	a := c.a
 	if w.status >= 200 && !w.committed {
 		// A response begun and cut off (a backend body that broke): what
@@ -279,7 +281,15 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // SetReadDeadline and SetWriteDeadline are what http.ResponseController
 // calls (client_body_timeout).
-func (w *response) SetReadDeadline(t time.Time) error  { return w.c.nc.SetReadDeadline(t) }
+// (A hijacker may have set a deadline behind the server's back: its
+// calls go to the socket as they are.)
+func (w *response) SetReadDeadline(t time.Time) error {
+	if w.hijacked {
+		return w.c.nc.SetReadDeadline(t)
+	}
+	return w.c.setReadDeadline(t)
+}
+
 func (w *response) SetWriteDeadline(t time.Time) error { return w.c.nc.SetWriteDeadline(t) }
 
 // EnableFullDuplex: reading the body while writing the response always

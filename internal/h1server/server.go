@@ -92,11 +92,12 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	if s.ConnContext != nil {
 		ctx = s.ConnContext(ctx, nc)
 	}
-	c.ctx, c.cancel = context.WithCancel(ctx)
+	c.cx.init(ctx)
+	c.ctx = &c.cx
 	// nginx's client_header_timeout runs from the accept for the first
 	// request.
 	if d := lim.HeaderTimeout; d > 0 {
-		_ = nc.SetReadDeadline(time.Now().Add(d))
+		_ = c.setReadDeadline(time.Now().Add(d))
 	}
 	return c
 }

@@ -3,6 +3,8 @@ package h1server
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -38,7 +40,13 @@ func TestKeepAliveAndPipelining(t *testing.T) {
 // TestRequestFields checks what handlers written for net/http rely on.
 func TestRequestFields(t *testing.T) {
 	got := make(chan *http.Request, 1)
-	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- r }), DefaultLimits())
+	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The server reuses r, its URL and its header once the handler
+		// returns: what the test looks at later is a copy.
+		cp, u := *r, *r.URL
+		cp.URL, cp.Header = &u, r.Header.Clone()
+		got <- &cp
+	}), DefaultLimits())
 	tests := []struct {
 		req                string
 		method, host, uri  string
@@ -69,6 +77,33 @@ func TestRequestFields(t *testing.T) {
 			t.Errorf("RemoteAddr %q", r.RemoteAddr)
 		}
 		c.Close()
+	}
+}
+
+// TestRequestReuse: the request, URL and header a connection reuses start
+// empty for each request; nothing of the one before shows through.
+func TestRequestReuse(t *testing.T) {
+	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s %s q=%q frag=%q n=%d a=%q b=%q tls=%v", r.Method, r.URL.Path, r.URL.RawQuery, r.URL.RawPath,
+			len(r.Header), r.Header.Get("X-A"), r.Header.Get("X-B"), r.TLS != nil)
+		r.Header.Set("X-Handler", "set") // a handler's edits do not carry over either
+		r.URL.RawQuery = "edited"
+		r.TLS = &tls.ConnectionState{}
+	}), DefaultLimits())
+	c := ts.dial(t)
+	defer c.Close()
+	br := bufio.NewReader(c)
+	io.WriteString(c, "GET /one%2F?x=1 HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nX-A: 2\r\nX-B: b\r\n\r\n"+
+		"POST /two HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n"+
+		"GET /three HTTP/1.1\r\nHost: a\r\nX-B: c\r\n\r\n")
+	for _, want := range []string{
+		`GET /one/ q="x=1" frag="/one%2F" n=2 a="1" b="b" tls=false`,
+		`POST /two q="" frag="" n=1 a="" b="" tls=false`,
+		`GET /three q="" frag="" n=1 a="" b="c" tls=false`,
+	} {
+		if _, body := readResponse(t, br, "GET"); body != want {
+			t.Errorf("got  %s\nwant %s", body, want)
+		}
 	}
 }
 
@@ -283,6 +318,46 @@ func TestClientGoneCancelsContext(t *testing.T) {
 		if err := <-cancelled; err != context.Canceled {
 			t.Fatalf("%q: context error %v, want Canceled", req, err)
 		}
+	}
+}
+
+// TestWatchAfterFastRequests: the watch's timer, left running by fast
+// requests, watches a slow one on the same connection watchAfter after
+// that one began, not earlier, and still sees the client leave.
+func TestWatchAfterFastRequests(t *testing.T) {
+	type result struct {
+		err     error
+		elapsed time.Duration
+	}
+	done := make(chan result, 1)
+	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/slow" {
+			io.WriteString(w, "fast")
+			return
+		}
+		start := time.Now()
+		select {
+		case <-r.Context().Done():
+			done <- result{r.Context().Err(), time.Since(start)}
+		case <-time.After(10 * time.Second): // bounds a broken test
+			done <- result{}
+		}
+	}), DefaultLimits())
+	c := ts.dial(t)
+	br := bufio.NewReader(c)
+	for i := 0; i < 3; i++ {
+		io.WriteString(c, "GET /fast HTTP/1.1\r\nHost: a\r\n\r\n")
+		readResponse(t, br, "GET")
+	}
+	time.Sleep(watchAfter / 2) // the fast requests' timer fires during the slow one
+	io.WriteString(c, "GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+	c.Close()
+	res := <-done
+	if res.err != context.Canceled {
+		t.Fatalf("context error %v, want Canceled", res.err)
+	}
+	if res.elapsed < watchAfter-time.Millisecond {
+		t.Errorf("the client was watched %v after the handler began, before watchAfter (%v)", res.elapsed, watchAfter)
 	}
 }
 

@@ -15,16 +15,28 @@ import (
 // that arrives meanwhile is a pipelined request's first and is kept.
 // Since the context belongs to the connection and not to the request, a
 // cancellation is final: the connection closes after the response.
+//
+// The timer is lazy, as nginx's are: a handler's end does not stop it,
+// and the next handler's begin leaves it running. When it fires for a
+// handler that began later, it is set again for the rest of that
+// handler's watchAfter. A busy connection then costs a timer update per
+// watchAfter instead of two per request.
 type watch struct {
 	mu      sync.Mutex
 	timer   *time.Timer
-	running bool // a handler runs
-	body    bool // the request body is read (or there is none)
-	due     bool // the timer fired while the body was unread
-	reading bool // the background read runs
-	done    chan struct{}
-	b       [1]byte
-	got     bool
+	armed   bool      // the timer is set to fire
+	since   time.Time // when the running handler began
+	running bool      // a handler runs
+	body    bool      // the request body is read (or there is none)
+	due     bool      // the timer fired while the body was unread
+	reading bool      // the background read runs
+	// stale: the socket may hold the deadline of the wait for the head
+	// (see readHead), which the background read must not inherit.
+	// cleared: start cleared it behind setReadDeadline's back.
+	stale, cleared bool
+	done           chan struct{}
+	b              [1]byte
+	got            bool
 }
 
 // watchAfter is how long a handler runs before its client is watched.
@@ -33,10 +45,15 @@ const watchAfter = 20 * time.Millisecond
 func (w *watch) begin(c *conn, noBody bool) {
 	w.mu.Lock()
 	w.running, w.body, w.due = true, noBody, false
-	if w.timer == nil {
+	w.since = time.Now()
+	w.stale = !c.rdl.IsZero()
+	switch {
+	case w.timer == nil:
 		w.timer = time.AfterFunc(watchAfter, func() { w.fire(c) })
-	} else {
+		w.armed = true
+	case !w.armed:
 		w.timer.Reset(watchAfter)
+		w.armed = true
 	}
 	w.mu.Unlock()
 }
@@ -44,7 +61,14 @@ func (w *watch) begin(c *conn, noBody bool) {
 func (w *watch) fire(c *conn) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.armed = false
 	if !w.running || w.reading {
+		return
+	}
+	if rest := watchAfter - time.Since(w.since); rest > 0 {
+		// Set by an earlier handler: this one has not run watchAfter yet.
+		w.timer.Reset(rest)
+		w.armed = true
 		return
 	}
 	if !w.body {
@@ -65,6 +89,12 @@ func (w *watch) bodyDone(c *conn) {
 }
 
 func (w *watch) start(c *conn) {
+	if w.stale {
+		// Not through setReadDeadline: rdl is the connection
+		// goroutine's; end tells it.
+		_ = c.nc.SetReadDeadline(time.Time{})
+		w.stale, w.cleared = false, true
+	}
 	w.reading = true
 	w.done = make(chan struct{})
 	go func() {
@@ -76,28 +106,32 @@ func (w *watch) start(c *conn) {
 		}
 		if err != nil && !isTimeout(err) {
 			c.broken.Store(true)
-			c.cancel()
+			c.cx.end()
 		}
 	}()
 }
 
 // end stops watching when the handler returns (or hijacks): a running
-// background read is cut by a past deadline, and its byte kept.
+// background read is cut by a past deadline, and its byte kept. The timer
+// is left to run out (see watch).
 func (w *watch) end(c *conn) {
 	w.mu.Lock()
 	w.running = false
-	if w.timer != nil {
-		w.timer.Stop()
-	}
 	reading := w.reading
 	w.reading = false
+	if w.cleared {
+		// The socket's deadline is none, or what the handler set since:
+		// rdl cannot tell, so the next change must happen.
+		w.cleared = false
+		c.rdl = aLongTimeAgo
+	}
 	w.mu.Unlock()
 	if !reading {
 		return
 	}
-	_ = c.nc.SetReadDeadline(aLongTimeAgo)
+	_ = c.setReadDeadline(aLongTimeAgo)
 	<-w.done
-	_ = c.nc.SetReadDeadline(time.Time{})
+	_ = c.setReadDeadline(time.Time{})
 	if w.got {
 		w.got = false
 		a := c.a

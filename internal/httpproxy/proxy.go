@@ -200,6 +200,9 @@ func (h *proxyHandler) serve(c *reqCtx, loc *location) {
 		c.attempts = append(c.attempts, attempt_(addr))
 		a := &c.attempts[len(c.attempts)-1]
 		resp, err := h.roundTrip(out, a)
+		if resp != nil {
+			c.upHeaders = append(c.upHeaders, resp.Header)
+		}
 		res := classify(err, resp, h.cfg)
 		outcome := upstream.Outcome{Result: res, ConnectTime: a.connect, HeaderTime: a.header}
 		if resp != nil {

@@ -53,7 +53,7 @@ func (h *proxyHandler) respond(c *reqCtx, loc *location, resp *http.Response, pe
 	}
 	loc.addHeaders(c, resp.StatusCode)
 	c.w.WriteHeader(resp.StatusCode)
-	if !h.cfg.Buffering || resp.Header.Get("X-Accel-Buffering") == "no" || isEventStream(resp) {
+	if !h.cfg.Buffering || first(resp.Header, "X-Accel-Buffering") == "no" || isEventStream(resp) {
 		copyFlushing(c.w, resp.Body)
 	} else {
 		bp := copyBufs.Get().(*[]byte)
@@ -88,7 +88,16 @@ type writerOnly struct{ w *respWriter }
 func (o writerOnly) Write(p []byte) (int, error) { return o.w.Write(p) }
 
 func isEventStream(resp *http.Response) bool {
-	return strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") && resp.ContentLength < 0
+	return strings.HasPrefix(first(resp.Header, "Content-Type"), "text/event-stream") && resp.ContentLength < 0
+}
+
+// first is Header.Get for a key already in canonical form, as h1client
+// stores them: no canonicalisation of the key on every response.
+func first(h http.Header, key string) string {
+	if vv := h[key]; len(vv) > 0 {
+		return vv[0]
+	}
+	return ""
 }
 
 // copyFlushing writes each chunk as it arrives (proxy_buffering off).

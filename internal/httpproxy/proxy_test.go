@@ -408,3 +408,13 @@ func TestRetryLimits(t *testing.T) {
 		t.Errorf("streamed body: %d after %d attempts, want one", r.StatusCode, total()-before)
 	}
 }
+
+// TestFirst: first is Header.Get for canonical keys.
+func TestFirst(t *testing.T) {
+	h := http.Header{"Content-Type": {"text/plain", "x"}, "Empty": {}, "X-Accel-Buffering": {"no"}}
+	for _, key := range []string{"Content-Type", "Empty", "X-Accel-Buffering", "Missing"} {
+		if got, want := first(h, key), h.Get(key); got != want {
+			t.Errorf("first(%q) = %q, want %q", key, got, want)
+		}
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"sync"
 	"time"
+
+	"bunsan/internal/h1client"
 )
 
 // reqCtx is everything one request carries through the data path: the
@@ -37,6 +39,12 @@ type reqCtx struct {
 	// upHeader is the answering backend's response header, for
 	// $upstream_http_* and $upstream_cookie_*.
 	upHeader http.Header
+	// upHeaders are the header maps of every backend response this
+	// request got (retries and error_page included), handed back to
+	// h1client by release: until the log line is written they may be
+	// read ($upstream_http_*); the client's response holds only their
+	// value slices, which are not reused.
+	upHeaders []http.Header
 	// vals holds the values of set and map variables by slot; ok marks
 	// which were computed (map results are computed on first use).
 	vals []string
@@ -84,6 +92,11 @@ func (c *reqCtx) release() {
 	c.srvCaps, c.srvRe = nil, nil
 	c.uri, c.proxyHost, c.upHeader = "", "", nil
 	c.attempts = c.attempts[:0]
+	for i, h := range c.upHeaders {
+		h1client.ReleaseHeader(h)
+		c.upHeaders[i] = nil
+	}
+	c.upHeaders = c.upHeaders[:0]
 	c.idOK, c.inErrorPage, c.s = false, false, nil
 	c.w.reset(nil)
 	ctxPool.Put(c)
