@@ -1,6 +1,8 @@
 package httpproxy
 
 import (
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,4 +44,25 @@ func TestReopenLogs(t *testing.T) {
 	if strings.Contains(readFile(t, path+".1"), "/after") || strings.Contains(readFile(t, path), "/before") {
 		t.Errorf("lines in the wrong file")
 	}
+}
+
+// TestUpstreamHeaderVariables: $upstream_http_* and $upstream_cookie_*
+// read the answering backend's response in the access log, with or
+// without sticky (the log is written after the proxy handed the
+// response's header maps back).
+func TestUpstreamHeaderVariables(t *testing.T) {
+	be := newBackend(t, "b", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-App", "v"+r.URL.Path[1:])
+		w.Header().Add("Set-Cookie", "sid=s"+r.URL.Path[1:]+"; Path=/")
+		io.WriteString(w, "ok")
+	})
+	p := startProxy(t, `http { log_format up '$request_uri $upstream_http_x_app $upstream_cookie_sid';
+		access_log DIR/up.log up;
+		upstream app { server `+be.addr+`; keepalive 4; }
+		server { listen LISTEN; location / { proxy_pass http://app; } } }`)
+	for _, path := range []string{"/1", "/2", "/3"} {
+		httpGet(t, p.url(path))
+	}
+	want := "/1 v1 s1\n/2 v2 s2\n/3 v3 s3\n"
+	waitFor(t, func() bool { return readFile(t, filepath.Join(p.dir, "up.log")) == want })
 }

@@ -47,8 +47,8 @@ func (h *proxyHandler) respond(c *reqCtx, loc *location, resp *http.Response, pe
 		}
 		dst[k] = vv
 	}
+	c.upHeader = resp.Header // $upstream_http_*, $upstream_cookie_*
 	if h.sticky != nil {
-		c.upHeader = resp.Header
 		h.sticky.after(c, resp, peer, route)
 	}
 	loc.addHeaders(c, resp.StatusCode)
