@@ -9,9 +9,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"bunsan/internal/testutil/hammer"
 )
 
 // TestExtraBytesNeverReachNextRequest: a backend that sends a second,
@@ -36,37 +37,7 @@ func TestExtraBytesNeverReachNextRequest(t *testing.T) {
 		}
 		return nil
 	}
-	for i := 0; i < 100; i++ {
-		if err := check("/long", "ok"); err != nil {
-			t.Fatal(err)
-		}
-		if err := check("/ok", "honest"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for g := 0; g < 8; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < 20; i++ {
-				if err := check("/long", "ok"); err != nil {
-					errs <- err
-					return
-				}
-				if err := check("/ok", "honest"); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	hammer.Pairs(t, check, [][2]string{{"/long", "ok"}, {"/ok", "honest"}}, 100, 8, 20)
 }
 
 // TestStaleIdleConnection: the backend closes a kept-alive connection; the

@@ -7,9 +7,10 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"bunsan/internal/testutil/hammer"
 )
 
 // lyingBackend answers raw bytes: /short declares more body than it
@@ -108,35 +109,7 @@ func TestBackendLyingAboutLength(t *testing.T) {
 		}
 		return nil
 	}
-	for i := 0; i < 200; i++ {
-		if err := check("/long", "ok"); err != nil {
-			t.Fatal(err)
-		}
-		if err := check("/ok", "honest"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for g := 0; g < 8; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < 25; i++ {
-				for _, pw := range [][2]string{{"/long", "ok"}, {"/ok", "honest"}} {
-					if err := check(pw[0], pw[1]); err != nil {
-						errs <- err
-						return
-					}
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	hammer.Pairs(t, check, [][2]string{{"/long", "ok"}, {"/ok", "honest"}}, 200, 8, 25)
 }
 
 // TestBackendHeadLimits: a response head larger than proxy_buffer_size
