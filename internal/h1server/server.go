@@ -37,6 +37,8 @@ type Server struct {
 	// work hands connections to idle worker goroutines (workers.go).
 	workOnce sync.Once
 	work     chan *conn
+	workDone chan struct{} // closed when the server closes
+	stopOnce sync.Once
 }
 
 // Serve accepts connections on ln until Shutdown or Close, after which it
@@ -153,6 +155,7 @@ func (s *Server) RegisterOnShutdown(f func()) {
 // for them, up to ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.inShutdown.Store(true)
+	s.stopWorkers()
 	s.mu.Lock()
 	lnErr := s.closeListenersLocked()
 	for _, f := range s.onShutdown {
@@ -197,6 +200,7 @@ func (s *Server) closeIdle() bool {
 // Close closes the listeners and every connection at once.
 func (s *Server) Close() error {
 	s.inShutdown.Store(true)
+	s.stopWorkers()
 	s.mu.Lock()
 	err := s.closeListenersLocked()
 	conns := make([]*conn, 0, len(s.conns))

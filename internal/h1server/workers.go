@@ -13,7 +13,7 @@ const workerIdle = time.Second
 
 // run serves c on an idle worker or a new goroutine.
 func (s *Server) run(c *conn) {
-	s.workOnce.Do(func() { s.work = make(chan *conn) })
+	s.initWork()
 	select {
 	case s.work <- c:
 	default:
@@ -32,6 +32,19 @@ func (s *Server) worker(c *conn) {
 		case c = <-s.work:
 		case <-t.C:
 			return
+		case <-s.workDone:
+			return // the server closed: nothing more will come
 		}
 	}
+}
+
+func (s *Server) initWork() {
+	s.workOnce.Do(func() { s.work, s.workDone = make(chan *conn), make(chan struct{}) })
+}
+
+// stopWorkers lets idle workers go at once when the server closes,
+// instead of after workerIdle.
+func (s *Server) stopWorkers() {
+	s.initWork()
+	s.stopOnce.Do(func() { close(s.workDone) })
 }
