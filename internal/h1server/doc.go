@@ -8,7 +8,7 @@
 // goroutine and syscall per request, and about 25 KiB per idle keep-alive
 // connection. Here a head is validated and parsed once, a response goes
 // out in one write when it is small, and an idle connection holds no
-// buffer and no goroutine: it is parked in an epoll set (poller_linux.go)
+// buffer and no goroutine: it is parked in an epoll set (park_linux.go)
 // until the client sends again.
 //
 // A handler must not keep the *http.Request, its URL or its header after
@@ -27,4 +27,5 @@
 //	connctx.go   the connection's context, with a slot for an upstream round trip's abort
 //	server.go    Serve, Shutdown, Close, connection states
 //	park*.go     idle connections without goroutines, keepalive_timeout sweep
+//	workers.go   goroutines kept for the next connection
 package h1server

@@ -13,7 +13,7 @@
 //	reqctx.go       the pooled per-request context variables read
 //	vars*.go        variables compiled once at load
 //	proxy.go        pick → round trip → classify → retry or respond
-//	proxy_request.go, body.go, proxy_response.go, transport.go
+//	proxy_request.go, body.go, proxy_response.go, transport.go, scratch.go
 //	phases.go, rewrite.go, map.go, redirect.go, sticky.go, accesslog.go
 //
 // It is built from a config.Model once per load (a Snapshot) and reads
