@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"strconv"
 	"time"
 
 	"bunsan/internal/upstream"
@@ -194,5 +193,3 @@ func confsJSON(list []upstream.ServerConf) []ServerConf {
 	}
 	return out
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

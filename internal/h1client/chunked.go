@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+
+	"bunsan/internal/httpwire"
 )
 
 // ErrChunked is a chunked body that breaks the framing rules.
@@ -80,16 +82,9 @@ func (r *chunkedReader) readSize() error {
 		line = line[:i] // extensions are ignored, as nginx does
 	}
 	line = bytes.TrimRight(line, " \t")
-	if len(line) == 0 || len(line) > 15 {
+	n, ok := httpwire.ParseHex(line)
+	if !ok {
 		return ErrChunked
-	}
-	var n int64
-	for _, b := range line {
-		d, ok := unhex(b)
-		if !ok {
-			return ErrChunked
-		}
-		n = n<<4 | int64(d)
 	}
 	if n > 0 {
 		r.left, r.state = n, chunkData
@@ -135,16 +130,4 @@ func (r *chunkedReader) line() ([]byte, error) {
 		return nil, ErrChunked
 	}
 	return line, nil
-}
-
-func unhex(b byte) (byte, bool) {
-	switch {
-	case '0' <= b && b <= '9':
-		return b - '0', true
-	case 'a' <= b && b <= 'f':
-		return b - 'a' + 10, true
-	case 'A' <= b && b <= 'F':
-		return b - 'A' + 10, true
-	}
-	return 0, false
 }

@@ -7,6 +7,8 @@ import (
 	"net/textproto"
 	"strings"
 	"sync"
+
+	"bunsan/internal/httpwire"
 )
 
 // Errors of a response that breaks HTTP/1 framing; the proxy treats them
@@ -206,19 +208,7 @@ func headerLine(line string) (key, val string, err error) {
 }
 
 // parseLength accepts only digits: no sign, no list, no overflow.
-func parseLength(s string) (int64, bool) {
-	if s == "" || len(s) > 18 {
-		return 0, false
-	}
-	var n int64
-	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			return 0, false
-		}
-		n = n*10 + int64(s[i]-'0')
-	}
-	return n, true
-}
+func parseLength(s string) (int64, bool) { return httpwire.ParseLength(s) }
 
 func trimOWS(s string) string {
 	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
@@ -232,14 +222,7 @@ func trimOWS(s string) string {
 
 func isDigit(b byte) bool { return '0' <= b && b <= '9' }
 
-// isTokenByte is RFC 9110's tchar.
-func isTokenByte(b byte) bool {
-	switch {
-	case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', isDigit(b):
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0
-}
+func isTokenByte(b byte) bool { return httpwire.IsToken(b) }
 
 func clip(s string) string {
 	if len(s) > 64 {

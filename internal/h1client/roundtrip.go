@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"syscall"
 	"time"
+
+	"bunsan/internal/httpwire"
 )
 
 // Info is what a round trip reports besides the response.
@@ -46,7 +48,7 @@ func (p *Pool) RoundTrip(ctx context.Context, addr string, req *http.Request) (*
 		info.Reused = true
 	}
 	resp, err := c.roundTrip(ctx, req, p.opts.HTTP10)
-	if err == nil || !info.Reused || c.nread > 0 || !stale(err) || ctx.Err() != nil || (c.nwritten > 0 && !idempotent(req.Method)) {
+	if err == nil || !info.Reused || c.nread > 0 || !stale(err) || ctx.Err() != nil || (c.nwritten > 0 && !httpwire.Idempotent(req.Method)) {
 		return resp, info, err
 	}
 	again, ok := rewind(req)
@@ -99,15 +101,6 @@ func earlyAnswerPossible(c *conn, err error) bool {
 	var be *bodyError
 	return !c.aborted.Load() && !errors.As(err, &be) && !errors.Is(err, ErrInvalidRequest) &&
 		(errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET))
-}
-
-// idempotent methods (RFC 9110, section 9.2.2) may be sent twice.
-func idempotent(m string) bool {
-	switch m {
-	case "GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE":
-		return true
-	}
-	return false
 }
 
 // stale is how a kept-alive connection the backend closed fails.

@@ -9,8 +9,9 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
+
+	"bunsan/internal/httpwire"
 )
 
 // writers buffer request heads and bodies; a head and a body that fit
@@ -68,7 +69,7 @@ func (c *conn) writeRequest(req *http.Request, http10 bool) error {
 	case length < 0:
 		w.WriteString("Transfer-Encoding: chunked\r\n")
 	}
-	if (http10 || req.Close) && !hasClose(req.Header["Connection"]) {
+	if (http10 || req.Close) && !httpwire.HasToken(req.Header["Connection"], "close") {
 		w.WriteString("Connection: close\r\n")
 	}
 	w.WriteString("\r\n")
@@ -183,17 +184,6 @@ func (cw chunkWriter) Write(p []byte) (int, error) {
 // methodWantsLength: Go's client sent "Content-Length: 0" for these
 // without a body, and some backends refuse them otherwise.
 func methodWantsLength(m string) bool { return m == "POST" || m == "PUT" || m == "PATCH" }
-
-func hasClose(vv []string) bool {
-	for _, v := range vv {
-		for _, t := range strings.Split(v, ",") {
-			if strings.EqualFold(trimOWS(t), "close") {
-				return true
-			}
-		}
-	}
-	return false
-}
 
 func validMethod(m string) bool {
 	if m == "" {

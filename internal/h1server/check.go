@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+
+	"bunsan/internal/httpwire"
 )
 
 // These rules are the guard's (internal/httpproxy), moved here so that
@@ -176,21 +178,8 @@ func EarlyLimit(in []byte, lim Limits) int {
 	return 0
 }
 
-// ParseLength reads a Content-Length value: digits only, no sign, no
-// list, at most 18 digits (no overflow).
-func ParseLength(v []byte) (int64, bool) {
-	if len(v) == 0 || len(v) > 18 {
-		return 0, false
-	}
-	var n int64
-	for _, ch := range v {
-		if ch < '0' || ch > '9' {
-			return 0, false
-		}
-		n = n*10 + int64(ch-'0')
-	}
-	return n, true
-}
+// ParseLength reads a Content-Length value (httpwire's rule).
+func ParseLength(v []byte) (int64, bool) { return httpwire.ParseLength(v) }
 
 // ParseChunkSize reads "HEX[;ext]\r\n" strictly: hex digits only, no
 // sign, no leading space, at most 15 digits (no overflow).
@@ -206,25 +195,7 @@ func ParseChunkSize(line []byte) (int64, bool) {
 		}
 		line = line[:i]
 	}
-	if len(line) == 0 || len(line) > 15 {
-		return 0, false
-	}
-	var v int64
-	for _, ch := range line {
-		var d byte
-		switch {
-		case ch >= '0' && ch <= '9':
-			d = ch - '0'
-		case ch >= 'a' && ch <= 'f':
-			d = ch - 'a' + 10
-		case ch >= 'A' && ch <= 'F':
-			d = ch - 'A' + 10
-		default:
-			return 0, false
-		}
-		v = v<<4 | int64(d)
-	}
-	return v, true
+	return httpwire.ParseHex(line)
 }
 
 // CheckTrailerLine validates one line of a chunked body's trailer,
@@ -247,15 +218,7 @@ func trimOWS(b []byte) []byte {
 	return b
 }
 
-func isTokenChar(c byte) bool { return tokenTable[c] }
-
-var tokenTable = func() (t [256]bool) {
-	for c := 0; c < 256; c++ {
-		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-			strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0
-	}
-	return t
-}()
+func isTokenChar(c byte) bool { return httpwire.IsToken(c) }
 
 // validHost is net/http's (httpguts.ValidHostHeader) lenient byte check,
 // which net/http applied behind the guard before.

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"bunsan/internal/httpwire"
 )
 
 // conn is one client connection. Between requests it keeps only what
@@ -240,7 +242,7 @@ func (c *conn) readRequest() (*http.Request, int, error) {
 		if hi.Chunked {
 			b.left = 0
 		}
-		if !hi.HTTP10 && hasToken(r.Header["Expect"], "100-continue") {
+		if !hi.HTTP10 && httpwire.HasToken(r.Header["Expect"], "100-continue") {
 			b.cont.Store(true)
 		}
 		r.Body = b

@@ -5,6 +5,8 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
+
+	"bunsan/internal/httpwire"
 )
 
 // reqStore is the memory a request's URL and header live in besides the
@@ -178,24 +180,9 @@ var pathSafe = func() (t [256]bool) {
 // wantsClose is net/http's shouldClose for requests.
 func wantsClose(conn []string, http10 bool) bool {
 	if http10 {
-		return hasToken(conn, "close") || !hasToken(conn, "keep-alive")
+		return httpwire.HasToken(conn, "close") || !httpwire.HasToken(conn, "keep-alive")
 	}
-	return hasToken(conn, "close")
-}
-
-// hasToken reports whether a comma-separated list in vv holds token,
-// case-insensitively.
-func hasToken(vv []string, token string) bool {
-	for _, v := range vv {
-		for v != "" {
-			var t string
-			t, v, _ = strings.Cut(v, ",")
-			if strings.EqualFold(strings.Trim(t, " \t"), token) {
-				return true
-			}
-		}
-	}
-	return false
+	return httpwire.HasToken(conn, "close")
 }
 
 // fixPragmaCacheControl is what net/http does to every request (RFC 7234

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"bunsan/internal/httpwire"
 )
 
 // response is the http.ResponseWriter. Head and body go into the
@@ -155,7 +157,7 @@ func (w *response) commit(final bool) {
 	default:
 		w.closeAfter = true // HTTP/1.0: the end of the body is the close
 	}
-	if r.Close || hasToken(h["Connection"], "close") || w.c.lim.IdleTimeout <= 0 || w.c.srv.shuttingDown() || continueOwed(r) {
+	if r.Close || httpwire.HasToken(h["Connection"], "close") || w.c.lim.IdleTimeout <= 0 || w.c.srv.shuttingDown() || continueOwed(r) {
 		w.closeAfter = true
 	}
 	bw := a.bw

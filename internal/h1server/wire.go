@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"net/http"
 	"strings"
+
+	"bunsan/internal/httpwire"
 )
 
 // The response head on the wire, as net/http writes it.
@@ -53,7 +55,7 @@ func validFieldName(k string) bool {
 		return false
 	}
 	for i := 0; i < len(k); i++ {
-		if !tokenTable[k[i]] {
+		if !httpwire.IsToken(k[i]) {
 			return false
 		}
 	}

@@ -204,7 +204,6 @@ type realIP struct {
 	from      []netip.Prefix
 	header    string
 	recursive bool
-	proxyProt bool
 }
 
 func newRealIP(s *config.Settings) *realIP {

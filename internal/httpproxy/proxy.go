@@ -9,11 +9,13 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/textproto"
 	"strings"
 	"time"
 
 	"bunsan/internal/config"
 	"bunsan/internal/h1client"
+	"bunsan/internal/httpwire"
 	"bunsan/internal/metrics"
 	"bunsan/internal/tlsconf"
 	"bunsan/internal/upstream"
@@ -48,8 +50,11 @@ type proxyHandler struct {
 	explainWanted bool
 }
 
+// setHeader is one proxy_set_header, its name canonical (or host set
+// for Host, which is the request's Host field) once at load.
 type setHeader struct {
 	name  string
+	host  bool
 	value *expr
 }
 
@@ -111,7 +116,7 @@ func newProxyHandler(lc *config.Location, s *Snapshot, log *slog.Logger) (handle
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: proxy_set_header %s: %w", lc.Pos.File, lc.Pos.Line, sh.Name, err)
 		}
-		h.headers = append(h.headers, setHeader{name: sh.Name, value: e})
+		h.headers = append(h.headers, setHeader{name: textproto.CanonicalMIMEHeaderKey(sh.Name), host: strings.EqualFold(sh.Name, "Host"), value: e})
 	}
 	h.hide = hiddenHeaders(&lc.Proxy)
 	rd, err := compileRedirects(lc, s.vars)
@@ -367,15 +372,7 @@ func (h *proxyHandler) canRetry(r *http.Request, body *reqBody, res upstream.Res
 		return false
 	}
 	sent := res != upstream.ConnectError
-	return !sent || isIdempotent(r.Method) || h.cfg.NextUpstream.NonIdempotent
-}
-
-func isIdempotent(m string) bool {
-	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions, http.MethodTrace:
-		return true
-	}
-	return false
+	return !sent || httpwire.Idempotent(r.Method) || h.cfg.NextUpstream.NonIdempotent
 }
 
 // classify turns a round trip's result into the outcome the group counts.

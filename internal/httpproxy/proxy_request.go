@@ -2,8 +2,9 @@ package httpproxy
 
 import (
 	"net/http"
-	"net/textproto"
 	"strings"
+
+	"bunsan/internal/httpwire"
 )
 
 // prepare builds the outgoing request once; retries only change its host
@@ -41,20 +42,19 @@ func (h *proxyHandler) prepare(c *reqCtx, body *reqBody, sc *scratch) *http.Requ
 	}
 	for _, sh := range h.headers {
 		v := sh.value.String(c)
-		if strings.EqualFold(sh.name, "Host") {
+		if sh.host {
 			out.Host = v
 			continue
 		}
-		key := textproto.CanonicalMIMEHeaderKey(sh.name)
 		if v == "" {
-			delete(out.Header, key) // nginx drops headers set to ""
+			delete(out.Header, sh.name) // nginx drops headers set to ""
 			continue
 		}
-		out.Header[key] = []string{v}
+		out.Header[sh.name] = []string{v}
 	}
 	// Upgrade reaches the backend only when the configuration sets it
 	// with "Connection: upgrade", as nginx's WebSocket recipe does.
-	if !hasToken(out.Header["Connection"], "upgrade") {
+	if !httpwire.HasToken(out.Header["Connection"], "upgrade") {
 		delete(out.Header, "Upgrade")
 	}
 	if h.cfg.HTTPVersion == "1.0" {
@@ -86,23 +86,6 @@ func (h *proxyHandler) upstreamURI(c *reqCtx) (path, query string) {
 	}
 	rest := strings.TrimPrefix(c.uri, h.locPath)
 	return pp.URI + escapePath(rest), r.URL.RawQuery
-}
-
-func upgrading(r *http.Request) bool {
-	return r.Header.Get("Upgrade") != "" && hasToken(r.Header["Connection"], "upgrade")
-}
-
-func hasToken(vv []string, tok string) bool {
-	for _, v := range vv {
-		for rest := v; rest != ""; {
-			var t string
-			t, rest, _ = strings.Cut(rest, ",")
-			if strings.EqualFold(strings.TrimSpace(t), tok) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // hopHeaders are removed in both directions (RFC 9110 section 7.6.1).

@@ -18,7 +18,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -51,7 +50,6 @@ type rig struct {
 	p     *Proxy
 	addrs map[string]string // listen key → the address really bound
 	dir   string
-	mu    sync.Mutex
 	lns   []io.Closer
 }
 

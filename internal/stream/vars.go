@@ -130,17 +130,6 @@ func compile(text string, maps map[string]*mapVar) (*template, error) {
 	return t, nil
 }
 
-// literal returns the text of a template without variables.
-func (t *template) literal() (string, bool) {
-	switch {
-	case len(t.parts) == 0:
-		return "", true
-	case len(t.parts) == 1 && t.parts[0].v == vNone && t.parts[0].m == nil:
-		return t.parts[0].lit, true
-	}
-	return "", false
-}
-
 // eval appends the template's value for session s to b.
 func (t *template) eval(s *session, b []byte) []byte {
 	return t.evalDepth(s, b, 0)

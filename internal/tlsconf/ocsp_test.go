@@ -32,20 +32,6 @@ type ocspResponder struct {
 	clock  func() time.Time
 }
 
-func startOCSPResponder(t *testing.T, ca *x509.Certificate, key crypto.Signer, clock func() time.Time) *ocspResponder {
-	t.Helper()
-	r := &ocspResponder{ca: ca, key: key, status: ocsp.Good, clock: clock}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: r}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	r.url = "http://" + ln.Addr().String() + "/"
-	return r
-}
-
 func (r *ocspResponder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	q, err := ocsp.ParseRequest(body)
