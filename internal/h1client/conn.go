@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"io"
 	"net"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"bunsan/internal/sockio"
 )
 
 // conn is one backend connection. Only the goroutine running its round
@@ -18,6 +21,7 @@ type conn struct {
 	nc   net.Conn // what requests are written to: the TCP or TLS conn
 	tcp  net.Conn // the socket under nc, for the idle check
 	raw  syscall.RawConn
+	io   io.ReadWriter // nc, or its socket's direct reads and writes (sockio)
 	tls  bool
 	br   *bufio.Reader
 
@@ -52,6 +56,10 @@ func newConn(p *Pool, addr string, nc, tcp net.Conn) *conn {
 			c.peekFn = c.peekFd
 		}
 	}
+	c.io = nc
+	if s := sockio.New(nc, c.raw); s != nil {
+		c.io = s
+	}
 	c.br = bufio.NewReaderSize(c, p.headLimit)
 	c.abortFn = c.abort
 	return c
@@ -72,7 +80,7 @@ func (c *conn) Read(p []byte) (int, error) {
 			}
 		}
 	}
-	n, err := c.nc.Read(p)
+	n, err := c.io.Read(p)
 	c.nread += int64(n)
 	if err != nil && c.aborted.Load() {
 		err = c.ctxErr()
@@ -94,7 +102,7 @@ func (c *conn) Write(p []byte) (int, error) {
 			}
 		}
 	}
-	n, err := c.nc.Write(p)
+	n, err := c.io.Write(p)
 	c.nwritten += int64(n)
 	if err != nil && c.aborted.Load() {
 		err = c.ctxErr()
@@ -211,10 +219,10 @@ func (c *conn) tlsPending() bool {
 // idleClean says, without blocking, that the backend sent nothing and did
 // not close the connection while it sat idle: nginx's idle keep-alive
 // read handler closes such a connection, and so does this check.
-func (c *conn) idleClean() bool {
+func (c *conn) idleClean(now time.Time) bool {
 	// The last response's read deadline may have passed while idle; the
 	// raw read would fail on it before looking at the socket.
-	if !c.rdl.IsZero() && !c.rdl.After(time.Now()) {
+	if !c.rdl.IsZero() && !c.rdl.After(now) {
 		c.rdl = time.Time{}
 		_ = c.tcp.SetReadDeadline(c.rdl)
 	}

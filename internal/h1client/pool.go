@@ -96,7 +96,7 @@ func (p *Pool) take(addr string) *conn {
 		idle[len(idle)-1] = nil
 		p.hosts[addr] = idle[:len(idle)-1]
 		p.mu.Unlock()
-		if now.Sub(c.idleSince) < p.opts.IdleTimeout && c.idleClean() {
+		if now.Sub(c.idleSince) < p.opts.IdleTimeout && c.idleClean(now) {
 			return c
 		}
 		c.close()

@@ -159,7 +159,7 @@ func (c *conn) readSome(p []byte, limit int64) (int, error) {
 		}
 		return n, nil
 	}
-	return c.nc.Read(p)
+	return c.io.Read(p)
 }
 
 // readLine returns the next line with its LF, up to max bytes, from the
@@ -187,7 +187,7 @@ func (c *conn) readLine(max int) ([]byte, error) {
 			a.w = copy(a.buf, a.buf[a.r:a.w])
 			a.r = 0
 		}
-		n, err := c.nc.Read(a.buf[a.w:])
+		n, err := c.io.Read(a.buf[a.w:])
 		a.w += n
 		if n == 0 && err != nil {
 			if err == io.EOF {

@@ -83,6 +83,7 @@ func (c *conn) closeNow() {
 }
 
 func (c *conn) closed() {
+	c.watch.stop()
 	c.cx.end()
 	c.setState(http.StateClosed)
 	c.release()

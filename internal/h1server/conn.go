@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"runtime"
@@ -22,6 +23,7 @@ import (
 type conn struct {
 	srv    *Server
 	nc     net.Conn
+	io     io.ReadWriter   // nc, or its socket's direct reads and writes (sockio)
 	raw    syscall.RawConn // nil when the connection has no file descriptor
 	lim    Limits
 	remote string
@@ -91,7 +93,7 @@ func (c *conn) acquire() {
 		return
 	}
 	a := activePool.Get().(*activeState)
-	a.bw.Reset(c.nc)
+	a.bw.Reset(c.io)
 	c.a = a
 }
 
@@ -130,6 +132,10 @@ func (c *conn) shed() {
 }
 
 func (c *conn) setState(st http.ConnState) {
+	if f := c.srv.ConnStateContext; f != nil {
+		f(c.ctx, st)
+		return
+	}
 	if f := c.srv.ConnState; f != nil {
 		f(c.nc, st)
 	}

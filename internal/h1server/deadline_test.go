@@ -59,7 +59,8 @@ func TestSetReadDeadline(t *testing.T) {
 	for _, tt := range tests {
 		a, b := net.Pipe()
 		var n atomic.Int64
-		c := &conn{nc: countConn{a, &n}}
+		cc := countConn{a, &n}
+		c := &conn{nc: cc, io: cc}
 		for _, d := range tt.seq {
 			_ = c.setReadDeadline(d)
 		}

@@ -137,7 +137,7 @@ func FuzzLengthBody(f *testing.F) {
 
 func fuzzConn(in []byte, step int) *conn {
 	nc := &fuzzNetConn{r: bytes.NewReader(in), step: step}
-	c := &conn{nc: nc, lim: Limits{HeaderBufSize: 256, HeaderBufNum: 4}}
+	c := &conn{nc: nc, io: nc, lim: Limits{HeaderBufSize: 256, HeaderBufNum: 4}}
 	c.acquire()
 	return c
 }

@@ -55,7 +55,7 @@ func (c *conn) readHead() ([]byte, int, error) {
 		if a.w == len(a.buf) {
 			c.makeRoom()
 		}
-		n, err := c.nc.Read(a.buf[a.w:])
+		n, err := c.io.Read(a.buf[a.w:])
 		a.w += n
 		if n == 0 && err != nil {
 			return nil, 0, err
@@ -136,7 +136,7 @@ func (c *conn) linger() (bool, error) {
 	if want := time.Now().Add(min(parkAfter, c.lim.IdleTimeout)); !lingerKeeps(c.rdl, want) {
 		_ = c.setReadDeadline(want)
 	}
-	n, err := c.nc.Read(a.buf[a.w:])
+	n, err := c.io.Read(a.buf[a.w:])
 	a.w += n
 	if n > 0 {
 		return true, nil

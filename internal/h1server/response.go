@@ -76,7 +76,7 @@ func (w *response) WriteHeader(code int) {
 func (w *response) writeInterim(code int) {
 	bw := w.c.a.bw
 	writeStatusLine(bw, w.req.ProtoMinor, code)
-	writeFields(bw, w.Header(), nil)
+	writeFields(bw, w.Header(), false)
 	bw.WriteString("\r\n")
 	_ = bw.Flush()
 }
@@ -162,7 +162,7 @@ func (w *response) commit(final bool) {
 	}
 	bw := a.bw
 	writeStatusLine(bw, r.ProtoMinor, w.status)
-	writeFields(bw, h, skipFields)
+	writeFields(bw, h, true)
 	if _, ok := h["Date"]; !ok {
 		bw.WriteString("Date: ")
 		bw.Write(httpDate())
@@ -204,9 +204,6 @@ func continueOwed(r *http.Request) bool {
 	b, ok := r.Body.(*body)
 	return ok && b.cont.Load()
 }
-
-// skipFields are written by commit itself.
-var skipFields = map[string]bool{"Content-Length": true, "Transfer-Encoding": true, "Connection": true}
 
 // finish completes the response after the handler returned; it reports
 // whether the framing allows another request on the connection.

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"bunsan/internal/sockio"
 )
 
 // Server serves HTTP/1.x on plain-text listeners. Its fields mirror the
@@ -19,6 +21,11 @@ type Server struct {
 	Handler     http.Handler
 	ConnContext func(context.Context, net.Conn) context.Context
 	ConnState   func(net.Conn, http.ConnState)
+	// ConnStateContext, when set, is called instead of ConnState with
+	// the connection's context (what ConnContext returned): a hook can
+	// keep per-connection state there instead of in a map keyed by the
+	// net.Conn, looked up twice per request.
+	ConnStateContext func(context.Context, http.ConnState)
 	// Limits is called at each accept (nil: DefaultLimits), so that a
 	// reload applies to the connections accepted afterwards.
 	Limits func() Limits
@@ -88,6 +95,10 @@ func (s *Server) newConn(nc net.Conn) *conn {
 	c := &conn{srv: s, nc: nc, lim: lim, remote: nc.RemoteAddr().String(), fresh: true}
 	if sc, ok := nc.(syscall.Conn); ok {
 		c.raw, _ = sc.SyscallConn()
+	}
+	c.io = nc
+	if s := sockio.New(nc, c.raw); s != nil {
+		c.io = s
 	}
 	// $server_addr reads the local address where net/http put it.
 	ctx := context.WithValue(context.Background(), http.LocalAddrContextKey, nc.LocalAddr())

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -292,6 +293,75 @@ func TestConnStates(t *testing.T) {
 		if st != want[i] {
 			t.Fatalf("states %v, want %v", ts.connStates(), want)
 		}
+	}
+}
+
+// TestConnStateContext: with ConnStateContext set, states go to it, with
+// the context ConnContext made, and not to ConnState.
+func TestConnStateContext(t *testing.T) {
+	type key struct{}
+	var mu sync.Mutex
+	var got []string
+	ts := startServer(t, echo, DefaultLimits(), func(s *Server) {
+		s.ConnContext = func(ctx context.Context, _ net.Conn) context.Context {
+			return context.WithValue(ctx, key{}, "mine")
+		}
+		s.ConnStateContext = func(ctx context.Context, st http.ConnState) {
+			mu.Lock()
+			got = append(got, fmt.Sprint(ctx.Value(key{}), " ", st))
+			mu.Unlock()
+		}
+	})
+	c := ts.dial(t)
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+	readResponse(t, bufio.NewReader(c), "GET")
+	c.Close()
+	want := []string{"mine new", "mine active", "mine idle", "mine closed"}
+	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == len(want) })
+	mu.Lock()
+	defer mu.Unlock()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("states %q, want %q", got, want)
+	}
+	if n := len(ts.connStates()); n != 0 {
+		t.Fatalf("ConnState saw %d states; ConnStateContext should take them all", n)
+	}
+}
+
+// TestWatchTimerStopsAtClose: a connection's lazy watch timer does not
+// outlive the connection (fired, it would start a goroutine for
+// nothing, one per connection when each serves one request).
+func TestWatchTimerStopsAtClose(t *testing.T) {
+	var mu sync.Mutex
+	var conns []*conn
+	var srv *Server // set before Serve starts
+	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv.mu.Lock()
+		for c := range srv.conns {
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+		srv.mu.Unlock()
+	}), DefaultLimits(), func(s *Server) { srv = s })
+	out := ts.raw(t, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+	if firstLine(out) != "HTTP/1.1 200 OK" {
+		t.Fatalf("got %q", out)
+	}
+	waitFor(t, func() bool {
+		st := ts.connStates()
+		return len(st) > 0 && st[len(st)-1] == http.StateClosed
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(conns) != 1 {
+		t.Fatalf("%d connections seen, want 1", len(conns))
+	}
+	w := &conns[0].watch
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.armed {
+		t.Fatal("the watch timer is still armed after the connection closed")
 	}
 }
 

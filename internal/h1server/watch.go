@@ -143,6 +143,18 @@ func (w *watch) end(c *conn) {
 	}
 }
 
+// stop stops a lazy timer when its connection ends: left to fire, it
+// would start a goroutine for nothing (with a connection per request,
+// one per request).
+func (w *watch) stop() {
+	w.mu.Lock()
+	if w.armed {
+		w.timer.Stop()
+		w.armed = false
+	}
+	w.mu.Unlock()
+}
+
 var aLongTimeAgo = time.Unix(1, 0)
 
 func isTimeout(err error) bool {

@@ -36,9 +36,10 @@ func writeCode(bw *bufio.Writer, code int) {
 
 // writeFields writes the handler's fields as net/http would: invalid
 // names dropped, line breaks in values turned into spaces.
-func writeFields(bw *bufio.Writer, h http.Header, skip map[string]bool) {
+// With framing set, the fields commit writes itself are skipped.
+func writeFields(bw *bufio.Writer, h http.Header, framing bool) {
 	for k, vv := range h {
-		if skip[k] || !validFieldName(k) {
+		if framing && isFramingField(k) || !validFieldName(k) {
 			continue
 		}
 		for _, v := range vv {
@@ -64,7 +65,30 @@ func validFieldName(k string) bool {
 
 var newlineToSpace = strings.NewReplacer("\n", " ", "\r", " ")
 
+// isFramingField reports the fields commit writes from the response's
+// own framing (Content-Length, Transfer-Encoding, Connection).
+func isFramingField(k string) bool {
+	switch k {
+	case "Content-Length", "Transfer-Encoding", "Connection":
+		return true
+	}
+	return false
+}
+
+// plainEnd: an ASCII byte TrimSpace keeps (it trims Unicode spaces too,
+// so bytes of multi-byte characters take the slow path).
+func plainEnd(b byte) bool { return b > ' ' && b < 0x80 }
+
 func cleanValue(v string) string {
+	// Nearly every value has no line break and no space at either end:
+	// one pass finds that out.
+	clean := len(v) == 0 || plainEnd(v[0]) && plainEnd(v[len(v)-1])
+	for i := 0; clean && i < len(v); i++ {
+		clean = v[i] != '\r' && v[i] != '\n'
+	}
+	if clean {
+		return v
+	}
 	if strings.ContainsAny(v, "\r\n") {
 		v = newlineToSpace.Replace(v)
 	}

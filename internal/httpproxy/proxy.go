@@ -311,8 +311,10 @@ func (h *proxyHandler) explain(c *reqCtx, ex *upstream.Explanation) {
 }
 
 func (h *proxyHandler) fillPick(p *upstream.PickRequest, c *reqCtx) {
-	if ap, err := netip.ParseAddrPort(c.r.RemoteAddr); err == nil {
-		p.ClientAddr = ap.Addr().Unmap()
+	if h.group.UsesClientAddr() {
+		if ap, err := netip.ParseAddrPort(c.r.RemoteAddr); err == nil {
+			p.ClientAddr = ap.Addr().Unmap()
+		}
 	}
 	if h.hashKey != nil {
 		p.HashKey = h.hashKey.eval(c, nil)

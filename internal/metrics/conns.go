@@ -42,11 +42,32 @@ func (c *Conns) ConnContext(ctx context.Context, nc net.Conn) context.Context {
 	return context.WithValue(ctx, connKey{}, cs)
 }
 
+// Track is ConnContext for a server that reports states with the
+// connection's context (h1server's ConnStateContext): the ConnStat lives
+// in the context only, with no map entry to store, find and delete.
+func (c *Conns) Track(ctx context.Context) context.Context {
+	return context.WithValue(ctx, connKey{}, &ConnStat{})
+}
+
+// ContextState is ConnStateContext for contexts made by Track.
+func (c *Conns) ContextState(ctx context.Context, st http.ConnState) {
+	cs, _ := ctx.Value(connKey{}).(*ConnStat)
+	c.state(cs, st)
+}
+
 // ConnState is http.Server.ConnState.
 func (c *Conns) ConnState(nc net.Conn, st http.ConnState) {
-	v, ok := c.conns.Load(nc)
-	if !ok {
-		// ConnContext not installed: count what can be counted.
+	v, _ := c.conns.Load(nc)
+	cs, _ := v.(*ConnStat)
+	c.state(cs, st)
+	if st == http.StateClosed || st == http.StateHijacked {
+		c.conns.Delete(nc)
+	}
+}
+
+func (c *Conns) state(cs *ConnStat, st http.ConnState) {
+	if cs == nil {
+		// ConnContext or Track not installed: count what can be counted.
 		switch st {
 		case http.StateNew:
 			c.accepted.Add(1)
@@ -56,7 +77,6 @@ func (c *Conns) ConnState(nc net.Conn, st http.ConnState) {
 		}
 		return
 	}
-	cs := v.(*ConnStat)
 	cs.mu.Lock()
 	was := cs.readingNow()
 	cs.state = st
@@ -69,7 +89,6 @@ func (c *Conns) ConnState(nc net.Conn, st http.ConnState) {
 		c.active.Add(1)
 	case http.StateClosed, http.StateHijacked:
 		c.active.Add(-1)
-		c.conns.Delete(nc)
 	}
 }
 

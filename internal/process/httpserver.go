@@ -27,14 +27,15 @@ type httpServer interface {
 // at each accept (so reloads apply to new connections) and answers
 // refusals through the handler like the guard's synthetic requests.
 func newH1Server(h http.Handler, limits func() httpproxy.Limits, connCtx func(context.Context, net.Conn) context.Context,
-	connState func(net.Conn, http.ConnState), log *slog.Logger) *h1server.Server {
+	connState func(context.Context, http.ConnState), log *slog.Logger) *h1server.Server {
 	srv := &h1server.Server{
 		Handler:     h,
 		ConnContext: connCtx,
-		ConnState:   connState,
 		Limits:      limits,
-		Refuse:      httpproxy.RefusedRequest,
-		ErrorLog:    log,
+		// Connection states are counted with the context's ConnStat.
+		ConnStateContext: connState,
+		Refuse:           httpproxy.RefusedRequest,
+		ErrorLog:         log,
 	}
 	srv.RegisterOnShutdown(httpproxy.FlushLogs)
 	watchReopen(log)

@@ -192,7 +192,10 @@ func (s *Server) serve(l *listener, p plan) {
 	}
 	ln := l.ln
 	if !l.tls && !p.h2c {
-		l.srv = newH1Server(h, rt.Limits, connCtx, conns.ConnState, s.log)
+		trackCtx := func(ctx context.Context, c net.Conn) context.Context {
+			return conns.Track(httpproxy.ConnContext(ctx, c))
+		}
+		l.srv = newH1Server(h, rt.Limits, trackCtx, conns.ContextState, s.log)
 	} else {
 		srv := newHTTPServer(h, rt.Limits, s.log)
 		srv.Protocols = p.httpProtocols()

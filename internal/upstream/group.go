@@ -128,6 +128,10 @@ type PickRequest struct {
 // Name is the group's name.
 func (g *Group) Name() string { return g.name }
 
+// UsesClientAddr reports whether picks read PickRequest.ClientAddr
+// (ip_hash), so that callers parse the client's address only then.
+func (g *Group) UsesClientAddr() bool { return g.kind == kindIPHash }
+
 // Spec is the configuration the group was built from. Do not modify it.
 func (g *Group) Spec() *Spec { return &g.spec }
 

@@ -1,0 +1,125 @@
+package sockio
+
+import (
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"unsafe"
+)
+
+// Conn does a socket's reads and writes. It is not safe for concurrent
+// use of one direction (as net.Conn's fdMutex would allow): each of
+// h1server's and h1client's connections has one reader and one writer.
+type Conn struct {
+	nc net.Conn
+	rc syscall.RawConn
+
+	rbuf    []byte
+	rn      int
+	rerr    error
+	readFn  func(fd uintptr) bool
+	wbuf    []byte
+	wn      int
+	werr    error
+	writeFn func(fd uintptr) bool
+}
+
+// New returns a Conn for nc's socket, or nil when nc is not a plain TCP
+// socket (TLS, a PROXY-protocol wrapper holding read-ahead bytes, an
+// in-memory pipe), in which case callers use nc itself. rc is nc's
+// RawConn when the caller has it already, else nil.
+func New(nc net.Conn, rc syscall.RawConn) *Conn {
+	tc, ok := nc.(*net.TCPConn)
+	if !ok {
+		return nil
+	}
+	if rc == nil {
+		var err error
+		if rc, err = tc.SyscallConn(); err != nil {
+			return nil
+		}
+	}
+	s := &Conn{nc: nc, rc: rc}
+	s.readFn, s.writeFn = s.recv, s.send
+	return s
+}
+
+// Read is net.Conn.Read: it waits in the poller for data, honouring the
+// socket's read deadline, and reports io.EOF at the peer's end.
+func (s *Conn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	s.rbuf, s.rn, s.rerr = p, 0, nil
+	err := s.rc.Read(s.readFn)
+	s.rbuf = nil
+	if err != nil {
+		return 0, err
+	}
+	if s.rerr != nil {
+		return 0, s.rerr
+	}
+	if s.rn == 0 {
+		return 0, io.EOF
+	}
+	return s.rn, nil
+}
+
+func (s *Conn) recv(fd uintptr) bool {
+	for {
+		n, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&s.rbuf[0])), uintptr(len(s.rbuf)), 0, 0, 0)
+		switch e {
+		case 0:
+			s.rn = int(n)
+			return true
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		}
+		s.rerr = s.opError("read", "recvfrom", e)
+		return true
+	}
+}
+
+// Write is net.Conn.Write: all of p, or an error; it waits in the poller
+// while the socket's buffer is full, honouring the write deadline.
+func (s *Conn) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	s.wbuf, s.wn, s.werr = p, 0, nil
+	err := s.rc.Write(s.writeFn)
+	n := s.wn
+	s.wbuf = nil
+	if err == nil {
+		err = s.werr
+	}
+	return n, err
+}
+
+func (s *Conn) send(fd uintptr) bool {
+	for s.wn < len(s.wbuf) {
+		rest := s.wbuf[s.wn:]
+		n, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&rest[0])), uintptr(len(rest)), syscall.MSG_NOSIGNAL, 0, 0)
+		switch e {
+		case 0:
+			s.wn += int(n)
+			continue
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return false
+		}
+		s.werr = s.opError("write", "sendto", e)
+		return true
+	}
+	return true
+}
+
+// opError matches what net.Conn returns for the same failure, so that
+// errors.Is(err, syscall.ECONNRESET) and friends keep working.
+func (s *Conn) opError(op, call string, e syscall.Errno) error {
+	return &net.OpError{Op: op, Net: "tcp", Source: s.nc.LocalAddr(), Addr: s.nc.RemoteAddr(), Err: os.NewSyscallError(call, e)}
+}
