@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -134,4 +136,65 @@ func readRawResponse(br *bufio.Reader) (closing bool, err error) {
 	}
 	_, err = br.Discard(n)
 	return closing, err
+}
+
+// BenchmarkProxyRawClose is BenchmarkProxyRaw with a new client
+// connection per request (Connection: close), as the bench's "close"
+// scenario: the client is blocking sockets made with system calls, so
+// that allocs/op are the proxy's own per-connection costs.
+func BenchmarkProxyRawClose(b *testing.B) {
+	be := rawBackend(b)
+	p := startProxyB(b, `http { access_log off; upstream app { server `+be+`; keepalive 32; }
+		server { listen LISTEN; location / { proxy_pass http://app; } } }`)
+	ap, err := netip.ParseAddrPort(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sa := &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+	req := []byte("GET /bench HTTP/1.1\r\nHost: bench\r\nUser-Agent: raw\r\nConnection: close\r\n\r\n")
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		buf := make([]byte, 4096)
+		for pb.Next() {
+			if err := rawExchange(sa, req, buf); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// rawExchange sends req on a new blocking socket and reads until the
+// proxy closes; the response must be a 200.
+func rawExchange(sa *syscall.SockaddrInet4, req, buf []byte) error {
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer syscall.Close(fd)
+	if err := syscall.Connect(fd, sa); err != nil {
+		return err
+	}
+	if _, err := syscall.Write(fd, req); err != nil {
+		return err
+	}
+	got := 0
+	for {
+		n, err := syscall.Read(fd, buf[got:])
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			break
+		}
+		got += n
+		if got == len(buf) {
+			return io.ErrShortBuffer
+		}
+	}
+	if !bytes.HasPrefix(buf[:got], []byte("HTTP/1.1 200 ")) {
+		return io.ErrUnexpectedEOF
+	}
+	return nil
 }
