@@ -38,7 +38,7 @@ type proxyHandler struct {
 	proxyHost string
 	scheme    string // "http" or "https" to the backend
 	headers   []setHeader
-	hide      map[string]bool
+	hide      hideSet
 	redirects []redirect
 	transport *h1client.Pool
 	log       *slog.Logger

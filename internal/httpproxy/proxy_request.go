@@ -88,12 +88,6 @@ func (h *proxyHandler) upstreamURI(c *reqCtx) (path, query string) {
 	return pp.URI + escapePath(rest), r.URL.RawQuery
 }
 
-// hopHeaders are removed in both directions (RFC 9110 section 7.6.1).
-var hopHeaders = []string{
-	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
-	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
-}
-
 // removeHopHeaders deletes the hop-by-hop headers and every header the
 // Connection header names.
 func removeHopHeaders(h http.Header) {
@@ -107,9 +101,24 @@ func removeHopHeaders(h http.Header) {
 			}
 		}
 	}
-	for _, name := range hopHeaders {
-		delete(h, name)
+	// A head has a handful of fields: looking at each beats hashing
+	// every hop-by-hop name for a delete.
+	for k := range h {
+		if isHopHeader(k) {
+			delete(h, k)
+		}
 	}
+}
+
+// isHopHeader: the hop-by-hop fields, removed in both directions (RFC
+// 9110 section 7.6.1; Proxy-Connection as nginx and browsers know it).
+func isHopHeader(k string) bool {
+	switch k {
+	case "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+		"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade":
+		return true
+	}
+	return false
 }
 
 // escapePath percent-encodes what may not stand in a path as nginx's

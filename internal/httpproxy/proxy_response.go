@@ -10,18 +10,42 @@ import (
 	"bunsan/internal/upstream"
 )
 
-// hiddenHeaders is nginx's default proxy_hide_header list plus the
-// configured ones, less those proxy_pass_header lets through.
-func hiddenHeaders(p *config.Proxy) map[string]bool {
-	m := map[string]bool{"Date": false, "Server": false, "X-Pad": true, "X-Accel-Expires": true,
-		"X-Accel-Redirect": true, "X-Accel-Limit-Rate": true, "X-Accel-Buffering": true, "X-Accel-Charset": true}
+// hideSet is nginx's default proxy_hide_header list plus the configured
+// ones, less those proxy_pass_header lets through. The defaults are a
+// switch, so that a location without proxy_hide_header or
+// proxy_pass_header looks nothing up per response header.
+type hideSet struct {
+	set map[string]bool // configured names: true hides, false passes
+}
+
+func hiddenHeaders(p *config.Proxy) hideSet {
+	var s hideSet
+	if len(p.HideHeaders)+len(p.PassHeaders) == 0 {
+		return s
+	}
+	s.set = map[string]bool{}
 	for _, h := range p.HideHeaders {
-		m[http.CanonicalHeaderKey(h)] = true
+		s.set[http.CanonicalHeaderKey(h)] = true
 	}
 	for _, h := range p.PassHeaders {
-		m[http.CanonicalHeaderKey(h)] = false
+		s.set[http.CanonicalHeaderKey(h)] = false
 	}
-	return m
+	return s
+}
+
+// hidden reports whether the backend's header k (canonical) stays away
+// from the client.
+func (s hideSet) hidden(k string) bool {
+	if s.set != nil {
+		if v, ok := s.set[k]; ok {
+			return v
+		}
+	}
+	switch k {
+	case "X-Pad", "X-Accel-Expires", "X-Accel-Redirect", "X-Accel-Limit-Rate", "X-Accel-Buffering", "X-Accel-Charset":
+		return true
+	}
+	return false
 }
 
 // respond sends the backend's response to the client, or, with
@@ -39,7 +63,7 @@ func (h *proxyHandler) respond(c *reqCtx, loc *location, resp *http.Response, pe
 	removeHopHeaders(resp.Header)
 	dst := c.w.Header()
 	for k, vv := range resp.Header {
-		if h.hide[k] {
+		if h.hide.hidden(k) {
 			continue
 		}
 		if k == "Location" || k == "Refresh" {
