@@ -40,11 +40,15 @@ type conn struct {
 	// rdl and wdl are the read and write deadlines last set on the
 	// socket (lazyDeadline).
 	rdl, wdl time.Time
-	keys     []string
-	peekFn   func(fd uintptr) bool
-	peekN    int
-	peekErr  error
-	peekByte [1]byte
+	// rclock and wclock are the round trip's start, read once, for the
+	// deadline of its first read and first write instead of reading the
+	// clock again; zero after that use.
+	rclock, wclock time.Time
+	keys           []string
+	peekFn         func(fd uintptr) bool
+	peekN          int
+	peekErr        error
+	peekByte       [1]byte
 }
 
 func newConn(p *Pool, addr string, nc, tcp net.Conn) *conn {
@@ -72,7 +76,12 @@ func (c *conn) Read(p []byte) (int, error) {
 		return 0, c.ctxErr()
 	}
 	if t := c.pool.opts.ReadTimeout; t > 0 {
-		if dl, move := lazyDeadline(c.rdl, t); move {
+		now := c.rclock
+		if now.IsZero() {
+			now = time.Now()
+		}
+		c.rclock = time.Time{}
+		if dl, move := lazyDeadline(c.rdl, now, t); move {
 			c.rdl = dl
 			_ = c.nc.SetReadDeadline(dl)
 			if c.aborted.Load() { // abort ran between the check and the deadline
@@ -94,7 +103,12 @@ func (c *conn) Write(p []byte) (int, error) {
 		return 0, c.ctxErr()
 	}
 	if t := c.pool.opts.SendTimeout; t > 0 {
-		if dl, move := lazyDeadline(c.wdl, t); move {
+		now := c.wclock
+		if now.IsZero() {
+			now = time.Now()
+		}
+		c.wclock = time.Time{}
+		if dl, move := lazyDeadline(c.wdl, now, t); move {
 			c.wdl = dl
 			_ = c.nc.SetWriteDeadline(dl)
 			if c.aborted.Load() {
@@ -115,8 +129,8 @@ func (c *conn) Write(p []byte) (int, error) {
 // more than 300 ms (an eighth of shorter timeouts), so that a busy
 // connection does not reset a runtime timer on every read and write. A
 // timeout may then fire up to that much early, as nginx's may.
-func lazyDeadline(cur time.Time, t time.Duration) (time.Time, bool) {
-	want := time.Now().Add(t)
+func lazyDeadline(cur, now time.Time, t time.Duration) (time.Time, bool) {
+	want := now.Add(t)
 	if !cur.IsZero() && want.Sub(cur) < min(300*time.Millisecond, t/8) {
 		return cur, false
 	}

@@ -83,8 +83,7 @@ func New(o Options) *Pool {
 
 // take returns the most recently used idle connection to addr that is
 // still clean, or nil.
-func (p *Pool) take(addr string) *conn {
-	now := time.Now()
+func (p *Pool) take(addr string, now time.Time) *conn {
 	for {
 		p.mu.Lock()
 		idle := p.hosts[addr]

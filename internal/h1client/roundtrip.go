@@ -19,6 +19,8 @@ type Info struct {
 	// Connect is then 0, as nginx's $upstream_connect_time shows it.
 	Reused  bool
 	Connect time.Duration
+	// Start is when the round trip began, for the caller's timings.
+	Start time.Time
 }
 
 // RoundTrip sends req to addr and reads the response head; the body is
@@ -35,17 +37,19 @@ type Info struct {
 // on a POST must not get it twice) and its body can be sent again (none,
 // or GetBody), as Go's Transport did.
 func (p *Pool) RoundTrip(ctx context.Context, addr string, req *http.Request) (*http.Response, Info, error) {
-	var info Info
-	c := p.take(addr)
+	// One clock reading serves the idle check, the first deadlines and
+	// the caller's timings.
+	info := Info{Start: time.Now()}
+	c := p.take(addr, info.Start)
 	if c == nil {
-		start := time.Now()
 		var err error
 		if c, err = p.connect(ctx, addr); err != nil {
 			return nil, info, err
 		}
-		info.Connect = time.Since(start)
+		info.Connect = time.Since(info.Start)
 	} else {
 		info.Reused = true
+		c.rclock, c.wclock = info.Start, info.Start
 	}
 	resp, err := c.roundTrip(ctx, req, p.opts.HTTP10)
 	if err == nil || !info.Reused || c.nread > 0 || !stale(err) || ctx.Err() != nil || (c.nwritten > 0 && !httpwire.Idempotent(req.Method)) {
@@ -59,7 +63,7 @@ func (p *Pool) RoundTrip(ctx context.Context, addr string, req *http.Request) (*
 	if c, err = p.connect(ctx, addr); err != nil {
 		return nil, info, err
 	}
-	info = Info{Connect: time.Since(start)}
+	info = Info{Start: info.Start, Connect: time.Since(start)}
 	resp, err = c.roundTrip(ctx, again, p.opts.HTTP10)
 	return resp, info, err
 }

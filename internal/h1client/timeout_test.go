@@ -117,7 +117,7 @@ func TestLazyDeadline(t *testing.T) {
 		{"in the past", time.Unix(1, 0), time.Minute, true},
 	}
 	for _, tt := range tests {
-		dl, move := lazyDeadline(tt.cur, tt.t)
+		dl, move := lazyDeadline(tt.cur, time.Now(), tt.t)
 		if move != tt.move {
 			t.Errorf("%s: move %v, want %v", tt.name, move, tt.move)
 		}

@@ -18,18 +18,22 @@ import (
 //
 // The timer is lazy, as nginx's are: a handler's end does not stop it,
 // and the next handler's begin leaves it running. When it fires for a
-// handler that began later, it is set again for the rest of that
-// handler's watchAfter. A busy connection then costs a timer update per
-// watchAfter instead of two per request.
+// handler that began later, it is set again for a whole watchAfter. A
+// busy connection then costs a timer update per watchAfter instead of
+// two per request, and no clock reading per request.
 type watch struct {
-	mu      sync.Mutex
-	timer   *time.Timer
-	armed   bool      // the timer is set to fire
-	since   time.Time // when the running handler began
-	running bool      // a handler runs
-	body    bool      // the request body is read (or there is none)
-	due     bool      // the timer fired while the body was unread
-	reading bool      // the background read runs
+	mu    sync.Mutex
+	timer *time.Timer
+	armed bool // the timer is set to fire
+	// seq counts handlers; seen is the one the timer was last set for.
+	// A timer that fires for an earlier handler is set again for the
+	// whole watchAfter: the running one is watched 20–40 ms after it
+	// began, and no handler reads the clock.
+	seq, seen uint64
+	running   bool // a handler runs
+	body      bool // the request body is read (or there is none)
+	due       bool // the timer fired while the body was unread
+	reading   bool // the background read runs
 	// stale: the socket may hold the deadline of the wait for the head
 	// (see readHead), which the background read must not inherit.
 	// cleared: start cleared it behind setReadDeadline's back.
@@ -45,15 +49,15 @@ const watchAfter = 20 * time.Millisecond
 func (w *watch) begin(c *conn, noBody bool) {
 	w.mu.Lock()
 	w.running, w.body, w.due = true, noBody, false
-	w.since = time.Now()
+	w.seq++
 	w.stale = !c.rdl.IsZero()
 	switch {
 	case w.timer == nil:
 		w.timer = time.AfterFunc(watchAfter, func() { w.fire(c) })
-		w.armed = true
+		w.armed, w.seen = true, w.seq
 	case !w.armed:
 		w.timer.Reset(watchAfter)
-		w.armed = true
+		w.armed, w.seen = true, w.seq
 	}
 	w.mu.Unlock()
 }
@@ -65,10 +69,10 @@ func (w *watch) fire(c *conn) {
 	if !w.running || w.reading {
 		return
 	}
-	if rest := watchAfter - time.Since(w.since); rest > 0 {
-		// Set by an earlier handler: this one has not run watchAfter yet.
-		w.timer.Reset(rest)
-		w.armed = true
+	if w.seen != w.seq {
+		// Set for an earlier handler: this one may have just begun.
+		w.timer.Reset(watchAfter)
+		w.armed, w.seen = true, w.seq
 		return
 	}
 	if !w.body {

@@ -277,7 +277,6 @@ func serverName(c *reqCtx) string {
 // (a kept-alive connection shows 0.000, as in nginx). The request's
 // context is the client's: a client that goes away ends the attempt.
 func (h *proxyHandler) roundTrip(out *http.Request, a *attempt) (*http.Response, error) {
-	start := time.Now()
 	resp, info, err := h.transport.RoundTrip(out.Context(), out.URL.Host, out)
 	if info.Reused {
 		a.connect = time.Nanosecond
@@ -285,7 +284,7 @@ func (h *proxyHandler) roundTrip(out *http.Request, a *attempt) (*http.Response,
 		a.connect = info.Connect
 	}
 	if err == nil {
-		a.header = time.Since(start)
+		a.header = time.Since(info.Start)
 	}
 	return resp, err
 }
