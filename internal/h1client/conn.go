@@ -21,7 +21,8 @@ type conn struct {
 	nc   net.Conn // what requests are written to: the TCP or TLS conn
 	tcp  net.Conn // the socket under nc, for the idle check
 	raw  syscall.RawConn
-	io   io.ReadWriter // nc, or its socket's direct reads and writes (sockio)
+	io   io.ReadWriter // nc, or &sio
+	sio  sockio.Conn   // the socket's direct reads and writes, when nc is TCP
 	tls  bool
 	br   *bufio.Reader
 
@@ -61,8 +62,8 @@ func newConn(p *Pool, addr string, nc, tcp net.Conn) *conn {
 		}
 	}
 	c.io = nc
-	if s := sockio.New(nc, c.raw); s != nil {
-		c.io = s
+	if c.sio.Init(nc, c.raw) {
+		c.io = &c.sio
 	}
 	c.br = bufio.NewReaderSize(c, p.headLimit)
 	c.abortFn = c.abort

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"bunsan/internal/httpwire"
+	"bunsan/internal/sockio"
 )
 
 // conn is one client connection. Between requests it keeps only what
@@ -23,7 +24,8 @@ import (
 type conn struct {
 	srv    *Server
 	nc     net.Conn
-	io     io.ReadWriter   // nc, or its socket's direct reads and writes (sockio)
+	io     io.ReadWriter   // nc, or &sio
+	sio    sockio.Conn     // the socket's direct reads and writes, when nc is TCP
 	raw    syscall.RawConn // nil when the connection has no file descriptor
 	lim    Limits
 	remote string

@@ -2,6 +2,8 @@ package h1server
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"sync"
 )
 
@@ -21,6 +23,17 @@ type connCtx struct {
 	mu    sync.Mutex
 	ended bool
 	slot  interface{ Abort() }
+
+	local net.Addr // http.LocalAddrContextKey's value
+}
+
+// Value answers http.LocalAddrContextKey, as net/http's server context
+// does, without a context.WithValue of its own per connection.
+func (x *connCtx) Value(key any) any {
+	if key == http.LocalAddrContextKey {
+		return x.local
+	}
+	return x.Context.Value(key)
 }
 
 func (x *connCtx) init(parent context.Context) {

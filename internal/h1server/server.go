@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"bunsan/internal/sockio"
 )
 
 // Server serves HTTP/1.x on plain-text listeners. Its fields mirror the
@@ -97,15 +95,17 @@ func (s *Server) newConn(nc net.Conn) *conn {
 		c.raw, _ = sc.SyscallConn()
 	}
 	c.io = nc
-	if s := sockio.New(nc, c.raw); s != nil {
-		c.io = s
+	if c.sio.Init(nc, c.raw) {
+		c.io = &c.sio
 	}
-	// $server_addr reads the local address where net/http put it.
-	ctx := context.WithValue(context.Background(), http.LocalAddrContextKey, nc.LocalAddr())
+	ctx := context.Background()
 	if s.ConnContext != nil {
 		ctx = s.ConnContext(ctx, nc)
 	}
 	c.cx.init(ctx)
+	// $server_addr reads the local address where net/http puts it; the
+	// connection's context answers for that key itself.
+	c.cx.local = nc.LocalAddr()
 	c.ctx = &c.cx
 	// nginx's client_header_timeout runs from the accept for the first
 	// request.

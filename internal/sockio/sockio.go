@@ -25,24 +25,25 @@ type Conn struct {
 	writeFn func(fd uintptr) bool
 }
 
-// New returns a Conn for nc's socket, or nil when nc is not a plain TCP
+// Init sets s up for nc's socket; false means nc is not a plain TCP
 // socket (TLS, a PROXY-protocol wrapper holding read-ahead bytes, an
-// in-memory pipe), in which case callers use nc itself. rc is nc's
-// RawConn when the caller has it already, else nil.
-func New(nc net.Conn, rc syscall.RawConn) *Conn {
+// in-memory pipe), and callers use nc itself. rc is nc's RawConn when the
+// caller has it already, else nil. A Conn is meant to be a field of the
+// caller's connection struct: no allocation of its own.
+func (s *Conn) Init(nc net.Conn, rc syscall.RawConn) bool {
 	tc, ok := nc.(*net.TCPConn)
 	if !ok {
-		return nil
+		return false
 	}
 	if rc == nil {
 		var err error
 		if rc, err = tc.SyscallConn(); err != nil {
-			return nil
+			return false
 		}
 	}
-	s := &Conn{nc: nc, rc: rc}
+	*s = Conn{nc: nc, rc: rc}
 	s.readFn, s.writeFn = s.recv, s.send
-	return s
+	return true
 }
 
 // Read is net.Conn.Read: it waits in the poller for data, honouring the

@@ -37,22 +37,31 @@ func pair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
 	return a.(*net.TCPConn), r.c.(*net.TCPConn)
 }
 
-func TestNewOnlyForTCP(t *testing.T) {
+// newConn is Init on a new Conn, nil when Init refuses.
+func newConn(nc net.Conn, rc syscall.RawConn) *Conn {
+	s := &Conn{}
+	if !s.Init(nc, rc) {
+		return nil
+	}
+	return s
+}
+
+func TestInitOnlyForTCP(t *testing.T) {
 	p1, p2 := net.Pipe()
 	defer p1.Close()
 	defer p2.Close()
-	if New(p1, nil) != nil {
+	if newConn(p1, nil) != nil {
 		t.Fatal("a pipe has no socket: want nil")
 	}
 	a, _ := pair(t)
-	if New(a, nil) == nil {
+	if newConn(a, nil) == nil {
 		t.Fatal("a TCP connection: want a Conn")
 	}
 }
 
 func TestReadWrite(t *testing.T) {
 	a, b := pair(t)
-	sa, sb := New(a, nil), New(b, nil)
+	sa, sb := newConn(a, nil), newConn(b, nil)
 	cases := []struct {
 		name string
 		data []byte
@@ -95,7 +104,7 @@ func TestReadWrite(t *testing.T) {
 func TestEOF(t *testing.T) {
 	a, b := pair(t)
 	a.Close()
-	n, err := New(b, nil).Read(make([]byte, 10))
+	n, err := newConn(b, nil).Read(make([]byte, 10))
 	if n != 0 || err != io.EOF {
 		t.Fatalf("after the peer's close: %d, %v; want 0, io.EOF", n, err)
 	}
@@ -103,7 +112,7 @@ func TestEOF(t *testing.T) {
 
 func TestEmptyBuffers(t *testing.T) {
 	a, _ := pair(t)
-	s := New(a, nil)
+	s := newConn(a, nil)
 	if n, err := s.Read(nil); n != 0 || err != nil {
 		t.Fatalf("Read(nil) = %d, %v", n, err)
 	}
@@ -114,7 +123,7 @@ func TestEmptyBuffers(t *testing.T) {
 
 func TestReadDeadline(t *testing.T) {
 	a, _ := pair(t)
-	s := New(a, nil)
+	s := newConn(a, nil)
 	// A deadline in the past: the read fails at once, as a timeout.
 	a.SetReadDeadline(time.Unix(1, 0))
 	_, err := s.Read(make([]byte, 1))
@@ -126,7 +135,7 @@ func TestReadDeadline(t *testing.T) {
 
 func TestClosedConn(t *testing.T) {
 	a, _ := pair(t)
-	s := New(a, nil)
+	s := newConn(a, nil)
 	a.Close()
 	if _, err := s.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("read on a closed conn: %v; want net.ErrClosed", err)
@@ -142,7 +151,7 @@ func TestResetIsAnOpError(t *testing.T) {
 	if _, err := a.Write([]byte("unread")); err != nil {
 		t.Fatal(err)
 	}
-	sb := New(b, nil)
+	sb := newConn(b, nil)
 	buf := make([]byte, 1)
 	if _, err := sb.Read(buf); err != nil { // leave 5 bytes unread
 		t.Fatal(err)
@@ -151,7 +160,7 @@ func TestResetIsAnOpError(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.Close()
-	sa := New(a, nil)
+	sa := newConn(a, nil)
 	_, err := sa.Read(make([]byte, 10))
 	var oe *net.OpError
 	if !errors.As(err, &oe) || oe.Op != "read" || !errors.Is(err, syscall.ECONNRESET) {
