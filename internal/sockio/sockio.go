@@ -56,7 +56,7 @@ func (s *Conn) Read(p []byte) (int, error) {
 	err := s.rc.Read(s.readFn)
 	s.rbuf = nil
 	if err != nil {
-		return 0, err
+		return 0, s.rawError("read", err)
 	}
 	if s.rerr != nil {
 		return 0, s.rerr
@@ -94,10 +94,10 @@ func (s *Conn) Write(p []byte) (int, error) {
 	err := s.rc.Write(s.writeFn)
 	n := s.wn
 	s.wbuf = nil
-	if err == nil {
-		err = s.werr
+	if err != nil {
+		return n, s.rawError("write", err)
 	}
-	return n, err
+	return n, s.werr
 }
 
 func (s *Conn) send(fd uintptr) bool {
@@ -117,6 +117,16 @@ func (s *Conn) send(fd uintptr) bool {
 		return true
 	}
 	return true
+}
+
+// rawError renames the poller's failures (a deadline, a closed
+// connection), which RawConn reports as "raw-read" and "raw-write", as
+// net.Conn names them, so that logs read as before.
+func (s *Conn) rawError(op string, err error) error {
+	if oe, ok := err.(*net.OpError); ok {
+		return &net.OpError{Op: op, Net: "tcp", Source: s.nc.LocalAddr(), Addr: s.nc.RemoteAddr(), Err: oe.Err}
+	}
+	return err
 }
 
 // opError matches what net.Conn returns for the same failure, so that

@@ -131,6 +131,11 @@ func TestReadDeadline(t *testing.T) {
 	if !errors.As(err, &ne) || !ne.Timeout() || !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("got %v; want a timeout", err)
 	}
+	// Worded as net.Conn words it, not as the poller's raw-read.
+	var oe *net.OpError
+	if !errors.As(err, &oe) || oe.Op != "read" || oe.Addr == nil {
+		t.Fatalf("got %#v; want a read OpError with the peer's address", err)
+	}
 }
 
 func TestClosedConn(t *testing.T) {
