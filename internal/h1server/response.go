@@ -122,7 +122,16 @@ func (w *response) Write(p []byte) (int, error) {
 		}
 		w.commit(false)
 	}
-	return w.writeBody(p)
+	n, err := w.writeBody(p)
+	if err == nil && w.written == w.cl {
+		// The declared length is complete: the response goes out now, not
+		// after the handler's remaining work (its log line, counters), as
+		// nginx sends before its log phase. The client has its answer
+		// sooner, and its next request is more often there when this
+		// connection reads again.
+		err = w.c.a.bw.Flush()
+	}
+	return n, err
 }
 
 func (w *response) writeBody(p []byte) (int, error) {

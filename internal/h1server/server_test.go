@@ -365,6 +365,27 @@ func TestWatchTimerStopsAtClose(t *testing.T) {
 	}
 }
 
+// TestCompleteResponseSentBeforeHandlerReturns: once a response's
+// declared length is written it goes out, while the handler still runs
+// (the proxy's log line and counters come after, as in nginx).
+func TestCompleteResponseSentBeforeHandlerReturns(t *testing.T) {
+	release := make(chan struct{})
+	done := make(chan struct{})
+	ts := startServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(done)
+		w.Header().Set("Content-Length", "5")
+		io.WriteString(w, "hello")
+		<-release // the client must have the whole response by now
+	}), DefaultLimits())
+	defer func() { close(release); <-done }()
+	c := ts.dial(t) // its deadline bounds a broken test
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+	resp, body := readResponse(t, bufio.NewReader(c), "GET")
+	if resp.StatusCode != 200 || body != "hello" {
+		t.Fatalf("got %d %q", resp.StatusCode, body)
+	}
+}
+
 // TestClientGoneCancelsContext: the handler's context is cancelled when
 // the client closes while it waits (the proxy's 499).
 func TestClientGoneCancelsContext(t *testing.T) {
