@@ -79,7 +79,7 @@ func (s *Conn) recv(fd uintptr) bool {
 		case syscall.EAGAIN:
 			return false
 		}
-		s.rerr = s.opError("read", "recvfrom", e)
+		s.rerr = s.opError("read", e)
 		return true
 	}
 }
@@ -113,7 +113,7 @@ func (s *Conn) send(fd uintptr) bool {
 		case syscall.EAGAIN:
 			return false
 		}
-		s.werr = s.opError("write", "sendto", e)
+		s.werr = s.opError("write", e)
 		return true
 	}
 	return true
@@ -129,8 +129,9 @@ func (s *Conn) rawError(op string, err error) error {
 	return err
 }
 
-// opError matches what net.Conn returns for the same failure, so that
-// errors.Is(err, syscall.ECONNRESET) and friends keep working.
-func (s *Conn) opError(op, call string, e syscall.Errno) error {
-	return &net.OpError{Op: op, Net: "tcp", Source: s.nc.LocalAddr(), Addr: s.nc.RemoteAddr(), Err: os.NewSyscallError(call, e)}
+// opError is what net.Conn returns for the same failure, worded the
+// same ("read tcp a->b: read: connection reset by peer"), so that logs
+// read as before and errors.Is(err, syscall.ECONNRESET) keeps working.
+func (s *Conn) opError(op string, e syscall.Errno) error {
+	return &net.OpError{Op: op, Net: "tcp", Source: s.nc.LocalAddr(), Addr: s.nc.RemoteAddr(), Err: os.NewSyscallError(op, e)}
 }

@@ -171,4 +171,8 @@ func TestResetIsAnOpError(t *testing.T) {
 	if !errors.As(err, &oe) || oe.Op != "read" || !errors.Is(err, syscall.ECONNRESET) {
 		t.Fatalf("after a reset: %v; want a read OpError wrapping ECONNRESET", err)
 	}
+	// Worded as net.Conn words it.
+	if want := "read tcp " + a.LocalAddr().String() + "->" + a.RemoteAddr().String() + ": read: connection reset by peer"; err.Error() != want {
+		t.Fatalf("got %q, want %q", err.Error(), want)
+	}
 }
