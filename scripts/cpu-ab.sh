@@ -24,24 +24,8 @@ for tool in nginx wrk taskset; do
 done
 hdr=()
 [ "$mode" = close ] && hdr=(-H "Connection: close")
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-mkdir -p "$work/logs"
-cat > "$work/backend.conf" <<CONF
-daemon off; worker_processes 1; pid $work/logs/be.pid; error_log $work/logs/be.err warn;
-events { worker_connections 4096; }
-http { access_log off;
-  server { listen 127.0.0.1:22101; listen 127.0.0.1:22102; keepalive_requests 1000000;
-    location / { return 200 "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"; } } }
-CONF
-cat > "$work/proxy.conf" <<CONF
-daemon off; worker_processes 1; worker_rlimit_nofile 20000; pid $work/logs/proxy.pid; error_log $work/logs/error.log warn;
-events { worker_connections 16384; }
-http { access_log off;
-  upstream backends { server 127.0.0.1:22101; server 127.0.0.1:22102; keepalive 100; }
-  server { listen 127.0.0.1:22080; keepalive_requests 1000000;
-    location / { proxy_pass http://backends; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
-CONF
+. "$(dirname "$0")/lib/rig.sh"
+rig_setup
 taskset -c 1 nginx -c "$work/backend.conf" -p "$work/" &
 sleep 0.5
 load() { taskset -c 1 wrk -t1 -c50 -d"$1" "${hdr[@]}" http://127.0.0.1:22080/small; }
@@ -50,7 +34,7 @@ for i in $(seq "$runs"); do
     if [ "$bin" = nginx ]; then cmd=(nginx); else cmd=("$bin"); fi
     taskset -c 0 "${cmd[@]}" -p "$work/" -c "$work/proxy.conf" &
     p=$!
-    for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/22080) 2>/dev/null && break; sleep 0.1; done
+    rig_wait
     load 1s >/dev/null
     pid=$(pgrep -P $p -n || echo $p)
     read -r u1 s1 < <(awk '{print $14, $15}' /proc/$pid/stat)
