@@ -8,9 +8,10 @@ import (
 	"unsafe"
 )
 
-// Conn does a socket's reads and writes. It is not safe for concurrent
-// use of one direction (as net.Conn's fdMutex would allow): each of
-// h1server's and h1client's connections has one reader and one writer.
+// Conn does a socket's reads and writes. A read and a write may run at
+// the same time; two reads (or two writes) must not, which net.Conn
+// would allow: each of h1server's and h1client's connections has one
+// reader and one writer.
 type Conn struct {
 	nc net.Conn
 	rc syscall.RawConn
@@ -29,7 +30,7 @@ type Conn struct {
 // socket (TLS, a PROXY-protocol wrapper holding read-ahead bytes, an
 // in-memory pipe), and callers use nc itself. rc is nc's RawConn when the
 // caller has it already, else nil. A Conn is meant to be a field of the
-// caller's connection struct: no allocation of its own.
+// caller's connection struct; it allocates only its two poller callbacks.
 func (s *Conn) Init(nc net.Conn, rc syscall.RawConn) bool {
 	tc, ok := nc.(*net.TCPConn)
 	if !ok {
