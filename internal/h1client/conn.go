@@ -76,19 +76,8 @@ func (c *conn) Read(p []byte) (int, error) {
 	if c.aborted.Load() {
 		return 0, c.ctxErr()
 	}
-	if t := c.pool.opts.ReadTimeout; t > 0 {
-		now := c.rclock
-		if now.IsZero() {
-			now = time.Now()
-		}
-		c.rclock = time.Time{}
-		if dl, move := lazyDeadline(c.rdl, now, t); move {
-			c.rdl = dl
-			_ = c.nc.SetReadDeadline(dl)
-			if c.aborted.Load() { // abort ran between the check and the deadline
-				return 0, c.ctxErr()
-			}
-		}
+	if t := c.pool.opts.ReadTimeout; t > 0 && c.pushDeadline(t, &c.rclock, &c.rdl, false) {
+		return 0, c.ctxErr()
 	}
 	n, err := c.io.Read(p)
 	c.nread += int64(n)
@@ -103,19 +92,8 @@ func (c *conn) Write(p []byte) (int, error) {
 	if c.aborted.Load() {
 		return 0, c.ctxErr()
 	}
-	if t := c.pool.opts.SendTimeout; t > 0 {
-		now := c.wclock
-		if now.IsZero() {
-			now = time.Now()
-		}
-		c.wclock = time.Time{}
-		if dl, move := lazyDeadline(c.wdl, now, t); move {
-			c.wdl = dl
-			_ = c.nc.SetWriteDeadline(dl)
-			if c.aborted.Load() {
-				return 0, c.ctxErr()
-			}
-		}
+	if t := c.pool.opts.SendTimeout; t > 0 && c.pushDeadline(t, &c.wclock, &c.wdl, true) {
+		return 0, c.ctxErr()
 	}
 	n, err := c.io.Write(p)
 	c.nwritten += int64(n)
@@ -123,6 +101,31 @@ func (c *conn) Write(p []byte) (int, error) {
 		err = c.ctxErr()
 	}
 	return n, err
+}
+
+// pushDeadline applies timeout t before a read (write false) or a write:
+// the socket's deadline, tracked in *dl, moves as lazyDeadline says.
+// *clock, when set, is the round trip's start, used instead of reading
+// the clock again and then cleared. It reports an abort that ran between
+// the caller's check and the new deadline (which the abort's deadline in
+// the past would otherwise lose).
+func (c *conn) pushDeadline(t time.Duration, clock, dl *time.Time, write bool) (aborted bool) {
+	now := *clock
+	if now.IsZero() {
+		now = time.Now()
+	}
+	*clock = time.Time{}
+	d, move := lazyDeadline(*dl, now, t)
+	if !move {
+		return false
+	}
+	*dl = d
+	if write {
+		_ = c.nc.SetWriteDeadline(d)
+	} else {
+		_ = c.nc.SetReadDeadline(d)
+	}
+	return c.aborted.Load()
 }
 
 // lazyDeadline is nginx's lazy timer (NGX_TIMER_LAZY_DELAY): a timeout

@@ -70,7 +70,7 @@ func parseHeadInto(s string, resp *http.Response, vals []string) (framing, error
 		}
 		switch key {
 		case "Content-Length":
-			n, ok := parseLength(val)
+			n, ok := httpwire.ParseLength(val)
 			if !ok {
 				return fr, invalid("Content-Length %q", val)
 			}
@@ -89,7 +89,7 @@ func parseHeadInto(s string, resp *http.Response, vals []string) (framing, error
 			continue // hop-by-hop; the framing says it
 		case "Connection":
 			for _, t := range strings.Split(val, ",") {
-				t = trimOWS(t)
+				t = httpwire.TrimOWS(t)
 				fr.close = fr.close || strings.EqualFold(t, "close")
 				keepAlive = keepAlive || strings.EqualFold(t, "keep-alive")
 			}
@@ -195,34 +195,17 @@ func headerLine(line string) (key, val string, err error) {
 		return "", "", invalid("header line %q", clip(line))
 	}
 	name := line[:i]
-	for j := 0; j < len(name); j++ {
-		if !isTokenByte(name[j]) {
-			return "", "", invalid("header name %q", clip(name))
-		}
+	if !httpwire.IsTokenString(name) {
+		return "", "", invalid("header name %q", clip(name))
 	}
-	val = trimOWS(line[i+1:])
+	val = httpwire.TrimOWS(line[i+1:])
 	if strings.IndexByte(val, 0) >= 0 {
 		return "", "", invalid("NUL in header %s", name)
 	}
 	return textproto.CanonicalMIMEHeaderKey(name), val, nil
 }
 
-// parseLength accepts only digits: no sign, no list, no overflow.
-func parseLength(s string) (int64, bool) { return httpwire.ParseLength(s) }
-
-func trimOWS(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
-		s = s[1:]
-	}
-	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
 func isDigit(b byte) bool { return '0' <= b && b <= '9' }
-
-func isTokenByte(b byte) bool { return httpwire.IsToken(b) }
 
 func clip(s string) string {
 	if len(s) > 64 {

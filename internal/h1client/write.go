@@ -34,7 +34,7 @@ func (c *conn) writeRequest(req *http.Request, http10 bool) error {
 	if host == "" {
 		host = req.URL.Host
 	}
-	if !validTarget(target) || !validTarget(req.URL.RawQuery) || !validValue(host) || !validMethod(req.Method) {
+	if !validTarget(target) || !validTarget(req.URL.RawQuery) || !validValue(host) || !httpwire.IsTokenString(req.Method) {
 		return fmt.Errorf("%w: method, target or host", ErrInvalidRequest)
 	}
 	body, length, err := requestBody(req, http10)
@@ -95,7 +95,7 @@ func (c *conn) writeHeader(w *bufio.Writer, h http.Header) error {
 	slices.Sort(keys)
 	c.keys = keys
 	for _, k := range keys {
-		if !validName(k) {
+		if !httpwire.IsTokenString(k) {
 			return fmt.Errorf("%w: header name %q", ErrInvalidRequest, k)
 		}
 		for _, v := range h[k] {
@@ -184,25 +184,6 @@ func (cw chunkWriter) Write(p []byte) (int, error) {
 // methodWantsLength: Go's client sent "Content-Length: 0" for these
 // without a body, and some backends refuse them otherwise.
 func methodWantsLength(m string) bool { return m == "POST" || m == "PUT" || m == "PATCH" }
-
-func validMethod(m string) bool {
-	if m == "" {
-		return false
-	}
-	return validName(m)
-}
-
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isTokenByte(s[i]) {
-			return false
-		}
-	}
-	return true
-}
 
 // validValue refuses what would end or split a header line.
 func validValue(s string) bool {

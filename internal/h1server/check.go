@@ -74,12 +74,10 @@ func CheckHead(head []byte, lim Limits) (HeadInfo, int) {
 			return h, http.StatusBadRequest
 		}
 		name := line[:colon]
-		for _, ch := range name {
-			if !isTokenChar(ch) {
-				return h, http.StatusBadRequest // includes space before the colon
-			}
+		if !httpwire.IsTokenString(name) {
+			return h, http.StatusBadRequest // includes space before the colon
 		}
-		value := trimOWS(line[colon+1:])
+		value := httpwire.TrimOWS(line[colon+1:])
 		for _, ch := range value {
 			if ch < 0x20 && ch != '\t' || ch == 0x7f {
 				return h, http.StatusBadRequest
@@ -135,10 +133,8 @@ func CheckRequestLine(line []byte) (http10 bool, code int) {
 	if sp1 <= 0 || sp2 <= sp1+1 {
 		return false, http.StatusBadRequest
 	}
-	for _, ch := range line[:sp1] {
-		if !isTokenChar(ch) {
-			return false, http.StatusBadRequest
-		}
+	if !httpwire.IsTokenString(line[:sp1]) {
+		return false, http.StatusBadRequest
 	}
 	for _, ch := range line[sp1+1 : sp2] {
 		if ch <= ' ' || ch == 0x7f {
@@ -207,18 +203,6 @@ func CheckTrailerLine(line []byte) bool {
 	}
 	return bytes.IndexByte(line[:i-1], '\r') < 0 && bytes.IndexByte(line[:i], '\n') < 0 && bytes.IndexByte(line, 0) < 0
 }
-
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-func isTokenChar(c byte) bool { return httpwire.IsToken(c) }
 
 // validHost is net/http's (httpguts.ValidHostHeader) lenient byte check,
 // which net/http applied behind the guard before.

@@ -39,7 +39,7 @@ func writeCode(bw *bufio.Writer, code int) {
 // With framing set, the fields commit writes itself are skipped.
 func writeFields(bw *bufio.Writer, h http.Header, framing bool) {
 	for k, vv := range h {
-		if framing && isFramingField(k) || !validFieldName(k) {
+		if framing && isFramingField(k) || !httpwire.IsTokenString(k) {
 			continue
 		}
 		for _, v := range vv {
@@ -49,18 +49,6 @@ func writeFields(bw *bufio.Writer, h http.Header, framing bool) {
 			bw.WriteString("\r\n")
 		}
 	}
-}
-
-func validFieldName(k string) bool {
-	if k == "" {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if !httpwire.IsToken(k[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 var newlineToSpace = strings.NewReplacer("\n", " ", "\r", " ")

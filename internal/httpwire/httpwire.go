@@ -1,7 +1,8 @@
 // Package httpwire holds the few HTTP/1 wire rules that the server
 // (h1server), the backend client (h1client) and the proxy (httpproxy)
-// must apply identically: token characters, Content-Length and chunk-size
-// digits, comma-separated token lists and idempotent methods. It has no
+// must apply identically: token characters and tokens, optional white
+// space, Content-Length and chunk-size digits, comma-separated token lists
+// and idempotent methods. It has no
 // state and no I/O; framing and parsing stay with their owners.
 package httpwire
 
@@ -9,6 +10,32 @@ import "strings"
 
 // IsToken reports whether c is an RFC 9110 tchar.
 func IsToken(c byte) bool { return tokenTable[c] }
+
+// TrimOWS removes the optional white space (spaces and tabs) around a
+// field value.
+func TrimOWS[T ~string | ~[]byte](s T) T {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// IsTokenString reports whether s is a token: a method or a field name,
+// one or more tchars.
+func IsTokenString[T ~string | ~[]byte](s T) bool {
+	if len(s) == 0 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !tokenTable[s[i]] {
+			return false
+		}
+	}
+	return true
+}
 
 var tokenTable = func() (t [256]bool) {
 	for c := 0; c < 256; c++ {

@@ -57,6 +57,26 @@ func TestHasToken(t *testing.T) {
 	}
 }
 
+func TestTrimOWS(t *testing.T) {
+	for in, want := range map[string]string{"": "", "a": "a", " \ta b\t ": "a b", "\t": "", " x": "x"} {
+		if got := TrimOWS(in); got != want {
+			t.Errorf("TrimOWS(%q) = %q, want %q", in, got, want)
+		}
+		if got := TrimOWS([]byte(in)); string(got) != want {
+			t.Errorf("TrimOWS([]byte(%q)) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestIsTokenString(t *testing.T) {
+	for s, want := range map[string]bool{"GET": true, "X-Forwarded-For": true, "a!#$%&'*+-.^_`|~9": true,
+		"": false, "Bad Name": false, "Name:": false, "caf\u00e9": false, "a\x00": false} {
+		if IsTokenString(s) != want || IsTokenString([]byte(s)) != want {
+			t.Errorf("IsTokenString(%q) != %v", s, want)
+		}
+	}
+}
+
 func TestTokenAndIdempotent(t *testing.T) {
 	for _, c := range []byte("aZ09!#$%&'*+-.^_`|~") {
 		if !IsToken(c) {
