@@ -27,6 +27,7 @@ func (l *loader) finish() {
 		return
 	}
 	l.checkLogFormats()
+	l.checkListenSockets(l.http.Servers)
 	for _, srv := range l.http.Servers {
 		merge(&srv.Proxy, &l.httpProxy)
 		mergeSettings(&srv.Settings, &l.httpSettings)

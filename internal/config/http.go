@@ -79,26 +79,21 @@ func handleListen(l *loader, s *scope, d *conf.Directive) error {
 	}
 	ln := Listen{Pos: toPos(d.Pos), Addr: addr}
 	for i, a := range d.Args[1:] {
-		switch {
-		case a == "default_server" || a == "default":
-			ln.DefaultServer = true
-		case a == "ssl":
-			ln.SSL = true
-		case a == "http2":
-			ln.HTTP2 = true
-		case a == "reuseport":
-			ln.ReusePort = true
-		case strings.HasPrefix(a, "backlog="):
-			n, err := strconv.Atoi(a[len("backlog="):])
-			if err != nil || n < 0 {
-				return argError(d, i+1, "invalid backlog %q: it must be a whole number", a)
+		if ok, err := socketParam(a, &ln.Socket, true); ok {
+			if err != nil {
+				return argError(d, i+1, "%v", err)
 			}
-			ln.Backlog = n
-		case a == "deferred" || a == "bind" || strings.HasPrefix(a, "rcvbuf=") || strings.HasPrefix(a, "sndbuf=") ||
-			strings.HasPrefix(a, "so_keepalive=") || strings.HasPrefix(a, "fastopen=") || strings.HasPrefix(a, "ipv6only="):
-			// Socket tuning accepted for compatibility; Go sets sane values.
+			continue
+		}
+		switch a {
+		case "default_server", "default":
+			ln.DefaultServer = true
+		case "ssl":
+			ln.SSL = true
+		case "http2":
+			ln.HTTP2 = true
 		default:
-			return argError(d, i+1, "invalid parameter %q in listen: supported are default_server, ssl, http2, reuseport and backlog=N", a)
+			return argError(d, i+1, "invalid parameter %q in listen: supported are default_server, ssl, http2, reuseport, backlog=, rcvbuf=, sndbuf=, deferred, fastopen=, so_keepalive=, ipv6only= and bind", a)
 		}
 	}
 	s.srv.Listens = append(s.srv.Listens, ln)

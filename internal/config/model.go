@@ -98,8 +98,7 @@ type Listen struct {
 	DefaultServer bool
 	SSL           bool
 	HTTP2         bool
-	ReusePort     bool
-	Backlog       int
+	Socket
 }
 
 // Location modifiers.

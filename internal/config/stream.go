@@ -68,9 +68,9 @@ type StreamListen struct {
 	// Addr is host:port, host possibly empty (all addresses).
 	Addr          string
 	UDP           bool
-	ReusePort     bool
 	SSL           bool
 	ProxyProtocol bool
+	Socket
 }
 
 // Network is "tcp" or "udp".

@@ -78,25 +78,33 @@ func handleStreamListen(l *loader, s *scope, d *conf.Directive) error {
 	}
 	ln := StreamListen{Pos: toPos(d.Pos), Addr: addr}
 	for i, a := range d.Args[1:] {
-		switch {
-		case a == "udp":
+		if ok, err := socketParam(a, &ln.Socket, false); ok {
+			if err != nil {
+				return argError(d, i+1, "%v", err)
+			}
+			continue
+		}
+		switch a {
+		case "udp":
 			ln.UDP = true
-		case a == "reuseport":
-			ln.ReusePort = true
-		case a == "ssl":
+		case "ssl":
 			ln.SSL = true
-		case a == "proxy_protocol":
+		case "proxy_protocol":
 			ln.ProxyProtocol = true
-		case a == "bind" || strings.HasPrefix(a, "backlog=") || strings.HasPrefix(a, "rcvbuf=") ||
-			strings.HasPrefix(a, "sndbuf=") || strings.HasPrefix(a, "so_keepalive=") ||
-			strings.HasPrefix(a, "ipv6only=") || strings.HasPrefix(a, "fastopen=") || a == "deferred":
-			// Socket tuning accepted for compatibility.
 		default:
-			return argError(d, i+1, "invalid parameter %q in listen: a stream listen takes udp, ssl, proxy_protocol, reuseport and backlog=N", a)
+			return argError(d, i+1, "invalid parameter %q in listen: a stream listen takes udp, ssl, proxy_protocol, reuseport, backlog=, rcvbuf=, sndbuf=, fastopen=, so_keepalive=, ipv6only= and bind", a)
 		}
 	}
-	if ln.UDP && (ln.SSL || ln.ProxyProtocol) {
-		return fmt.Errorf("\"listen ... udp\" cannot be combined with \"ssl\" or \"proxy_protocol\"")
+	if ln.UDP {
+		// As nginx: these belong to TCP.
+		for _, c := range []struct {
+			set  bool
+			name string
+		}{{ln.SSL, "ssl"}, {ln.ProxyProtocol, "proxy_protocol"}, {ln.Backlog > 0, "backlog"}, {ln.KeepAlive != nil, "so_keepalive"}, {ln.FastOpen > 0, "fastopen"}} {
+			if c.set {
+				return fmt.Errorf("\"%s\" parameter is incompatible with \"udp\": remove one of them", c.name)
+			}
+		}
 	}
 	srv := streamOf(s).srv
 	srv.Listens = append(srv.Listens, ln)

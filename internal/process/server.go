@@ -44,16 +44,22 @@ type Server struct {
 	groups atomic.Pointer[[]*upstream.Group] // http groups served now
 }
 
-// listener is one listening address with its HTTP server. Its TLS
-// configuration is read per handshake, so a reload can change
-// certificates without closing the socket.
-// listen returns the socket the previous binary passed on for addr, or a
-// new one.
-func (s *Server) listen(addr string, reusePort bool) (net.Listener, error) {
-	if ln, err := s.upg.inherited(addr); ln != nil || err != nil {
+// listen returns the socket the previous binary passed on for addr, set
+// up as so says, or a new one.
+func (s *Server) listen(addr string, so config.Socket) (net.Listener, error) {
+	ln, err := s.upg.inherited(addr)
+	if err != nil || ln == nil {
+		if err == nil {
+			ln, err = listen(addr, so)
+		}
 		return ln, err
 	}
-	return listen(addr, reusePort)
+	if tl, ok := ln.(*net.TCPListener); ok {
+		if err := tune(tl, so); err != nil {
+			return nil, err
+		}
+	}
+	return ln, nil
 }
 
 // sockets returns every listening socket, http and stream, for a binary
@@ -68,10 +74,14 @@ func (s *Server) sockets() (tcp map[string]net.Listener, udp map[string]*net.UDP
 	return tcp, udp
 }
 
+// listener is one listening address with its HTTP server. Its TLS
+// configuration is read per handshake, so a reload can change
+// certificates without closing the socket.
 type listener struct {
 	addr string
 	tls  bool
 	ln   net.Listener
+	sock config.Socket // as last set on ln
 	srv  httpServer
 	cfg  atomic.Pointer[tls.Config]
 }
@@ -126,14 +136,14 @@ func (s *Server) Apply(m *config.Model) error {
 		if l, ok := s.listeners[addr]; ok && l.tls == (p.tls != nil) {
 			continue
 		}
-		ln, err := s.listen(addr, p.reusePort)
+		ln, err := s.listen(addr, p.sock)
 		if err != nil {
 			for _, o := range opened {
 				o.ln.Close()
 			}
 			return fmt.Errorf("bind() to %s failed: %w", addr, err)
 		}
-		opened[addr] = &listener{addr: addr, tls: p.tls != nil, ln: ln}
+		opened[addr] = &listener{addr: addr, tls: p.tls != nil, ln: ln, sock: p.sock}
 	}
 	if err := s.applyStream(m); err != nil {
 		for _, o := range opened {
@@ -165,8 +175,14 @@ func (s *Server) Apply(m *config.Model) error {
 		s.listeners[addr] = l
 	}
 	for addr, p := range want {
+		l := s.listeners[addr]
 		if p.tls != nil {
-			s.listeners[addr].cfg.Store(p.tls)
+			l.cfg.Store(p.tls)
+		}
+		if err := l.retune(p.sock); err != nil {
+			// The values were checked when the configuration loaded; a
+			// kernel refusing one leaves the socket as it was.
+			s.log.Error("cannot change listen socket parameters", "listen", addr, "error", err)
 		}
 	}
 	return nil

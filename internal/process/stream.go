@@ -59,7 +59,23 @@ type streamListener struct {
 	key  string
 	ln   net.Listener  // tcp
 	pc   *net.UDPConn  // udp
+	sock config.Socket // as last set on ln
 	done chan struct{} // closed when the serve loop returns
+}
+
+// retune sets a kept TCP listener's socket parameters when a reload
+// changed them (a UDP socket keeps the buffers it was opened with).
+func (l *streamListener) retune(so config.Socket, log *slog.Logger) {
+	if sameSocket(l.sock, so) {
+		return
+	}
+	if tl, ok := l.ln.(*net.TCPListener); ok {
+		if err := tune(tl, so); err != nil {
+			log.Error("cannot change listen socket parameters", "listen", l.key, "error", err)
+			return
+		}
+	}
+	l.sock = so
 }
 
 func (l *streamListener) close() {
@@ -89,10 +105,12 @@ func (s *Server) applyStream(m *config.Model) error {
 		return fmt.Errorf("stream: %w", err)
 	}
 	want := map[string]bool{}
+	var keep []stream.Listen
 	opened := map[string]*streamListener{}
 	for _, l := range snap.Listens() {
 		want[l.Key] = true
 		if st.listeners[l.Key] != nil {
+			keep = append(keep, l)
 			continue
 		}
 		sl, err := s.openStream(l)
@@ -114,6 +132,9 @@ func (s *Server) applyStream(m *config.Model) error {
 			delete(st.listeners, key)
 		}
 	}
+	for _, l := range keep {
+		st.listeners[l.Key].retune(l.Socket, s.log)
+	}
 	for key, l := range opened {
 		st.listeners[key] = l
 		go s.serveStream(st.proxy, l)
@@ -124,45 +145,33 @@ func (s *Server) applyStream(m *config.Model) error {
 // openStream opens a stream socket, or takes the one the previous binary
 // passed on in an upgrade.
 func (s *Server) openStream(l stream.Listen) (*streamListener, error) {
-	sl := &streamListener{key: l.Key, done: make(chan struct{})}
+	sl := &streamListener{key: l.Key, sock: l.Socket, done: make(chan struct{})}
 	if ln, pc, err := s.upg.inheritedStream(l.Network, l.Addr); err != nil {
 		return nil, err
 	} else if ln != nil || pc != nil {
 		sl.ln, sl.pc = ln, pc
+		if tl, ok := ln.(*net.TCPListener); ok {
+			if err := tune(tl, l.Socket); err != nil {
+				tl.Close()
+				return nil, err
+			}
+		}
 		return sl, nil
 	}
-	// TCP keepalive stays off on accepted connections, as in nginx
-	// (so_keepalive is off by default): Go would otherwise spend four
-	// setsockopt calls on every connection.
-	lc := net.ListenConfig{KeepAlive: -1}
-	if l.ReusePort {
-		lc.Control = reusePortControl
-	}
 	if l.Network == "tcp" {
-		ln, err := lc.Listen(context.Background(), "tcp", l.Addr)
+		ln, err := listen(l.Addr, l.Socket)
 		if err != nil {
 			return nil, err
 		}
 		sl.ln = ln
 		return sl, nil
 	}
-	pc, err := lc.ListenPacket(context.Background(), "udp", l.Addr)
+	pc, err := listenPacket(l.Addr, l.Socket)
 	if err != nil {
 		return nil, err
 	}
-	sl.pc = pc.(*net.UDPConn)
+	sl.pc = pc
 	return sl, nil
-}
-
-func reusePortControl(network, address string, c syscall.RawConn) error {
-	var serr error
-	err := c.Control(func(fd uintptr) {
-		serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, 0xf /* SO_REUSEPORT */, 1)
-	})
-	if err != nil {
-		return err
-	}
-	return serr
 }
 
 func (s *Server) serveStream(p *stream.Proxy, l *streamListener) {

@@ -12,8 +12,10 @@ import (
 )
 
 type plan struct {
-	reusePort bool
-	tls       *tls.Config
+	// sock is the address's socket setup: the one listen directive that
+	// gives socket parameters (the configuration allows one).
+	sock config.Socket
+	tls  *tls.Config
 	// h2c is set when a plain-text address has "listen ... http2" or a
 	// server on it has "http2 on": HTTP/2 with prior knowledge is served
 	// beside HTTP/1.1, as nginx 1.25.1+ does.
@@ -73,7 +75,9 @@ func listenPlan(m *config.Model, log *slog.Logger) (map[string]plan, error) {
 				in.sites = append(in.sites, site)
 			}
 			p := want[ln.Addr]
-			p.reusePort = p.reusePort || ln.ReusePort
+			if ln.Given {
+				p.sock = ln.Socket
+			}
 			want[ln.Addr] = p
 		}
 	}

@@ -26,10 +26,10 @@ type Snapshot struct {
 
 // Listen is an address the snapshot wants a socket for.
 type Listen struct {
-	Key       string // "tcp ADDR" or "udp ADDR": what Serve* are given
-	Network   string // "tcp" or "udp"
-	Addr      string
-	ReusePort bool
+	Key     string // "tcp ADDR" or "udp ADDR": what Serve* are given
+	Network string // "tcp" or "udp"
+	Addr    string
+	Socket  config.Socket // the listen directive's socket parameters
 }
 
 // Listens lists the sockets the snapshot serves, sorted by key.
@@ -95,7 +95,7 @@ func (p *Proxy) Build(st *config.Stream) (*Snapshot, error) {
 		for _, ln := range cs.Listens {
 			key := ListenKey(ln)
 			snap.binds[key] = &binding{srv: srv, ln: ln}
-			snap.listens = append(snap.listens, Listen{Key: key, Network: ln.Network(), Addr: ln.Addr, ReusePort: ln.ReusePort})
+			snap.listens = append(snap.listens, Listen{Key: key, Network: ln.Network(), Addr: ln.Addr, Socket: ln.Socket})
 		}
 	}
 	sort.Slice(snap.listens, func(i, j int) bool { return snap.listens[i].Key < snap.listens[j].Key })
