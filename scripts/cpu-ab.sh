@@ -8,17 +8,20 @@
 # printed. With SYSCALLS=1 it also counts system calls per request with
 # `perf stat` (tracepoints: no slowdown as with strace).
 #
-#   scripts/cpu-ab.sh [-r RUNS] [-m keepalive|close] BIN|nginx ...
+#   scripts/cpu-ab.sh [-r RUNS] [-m keepalive|close] [-l LISTEN-PARAMS] BIN|nginx ...
+#
+# -l adds parameters to the proxy's listen directive for every proxy
+# alike (e.g. -l deferred).
 #
 # It needs nginx, wrk and taskset (and perf for SYSCALLS=1). Timings are
 # for comparing binaries in one invocation, never for pass/fail.
 set -euo pipefail
 runs=5 mode=keepalive
-while getopts r:m: o; do
-  case $o in r) runs=$OPTARG ;; m) mode=$OPTARG ;; *) exit 2 ;; esac
+while getopts r:m:l: o; do
+  case $o in r) runs=$OPTARG ;; m) mode=$OPTARG ;; l) RIG_LISTEN=$OPTARG ;; *) exit 2 ;; esac
 done
 shift $((OPTIND - 1))
-[ $# -gt 0 ] || { echo "usage: $0 [-r RUNS] [-m keepalive|close] BIN|nginx ..." >&2; exit 2; }
+[ $# -gt 0 ] || { echo "usage: $0 [-r RUNS] [-m keepalive|close] [-l LISTEN-PARAMS] BIN|nginx ..." >&2; exit 2; }
 for tool in nginx wrk taskset; do
   command -v $tool >/dev/null || { echo "cpu-ab.sh needs $tool" >&2; exit 1; }
 done

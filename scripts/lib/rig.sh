@@ -2,7 +2,8 @@
 # rig_setup makes $work (removed on exit, with every job started) holding
 # backend.conf (nginx: two backends on 127.0.0.1:22101-22102 answering
 # 100 bytes) and proxy.conf (the proxy on 127.0.0.1:22080 balancing them
-# with keep-alive; nginx syntax, for bunsan and nginx alike).
+# with keep-alive; nginx syntax, for bunsan and nginx alike; RIG_LISTEN
+# adds parameters to its listen directive, e.g. "deferred").
 rig_setup() {
   work=$(mktemp -d)
   trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
@@ -19,7 +20,7 @@ daemon off; worker_processes 1; worker_rlimit_nofile 20000; pid $work/logs/proxy
 events { worker_connections 16384; }
 http { access_log off;
   upstream backends { server 127.0.0.1:22101; server 127.0.0.1:22102; keepalive 100; }
-  server { listen 127.0.0.1:22080; keepalive_requests 1000000;
+  server { listen 127.0.0.1:22080${RIG_LISTEN:+ $RIG_LISTEN}; keepalive_requests 1000000;
     location / { proxy_pass http://backends; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
 CONF
 }
