@@ -82,8 +82,9 @@ func New(o Options) *Pool {
 }
 
 // take returns the most recently used idle connection to addr that is
-// still clean, or nil.
-func (p *Pool) take(addr string, now time.Time) *conn {
+// still clean, or nil. retryable says the request can be sent again on a
+// new connection should this one turn out closed (see idleClean).
+func (p *Pool) take(addr string, now time.Time, retryable bool) *conn {
 	for {
 		p.mu.Lock()
 		idle := p.hosts[addr]
@@ -95,7 +96,7 @@ func (p *Pool) take(addr string, now time.Time) *conn {
 		idle[len(idle)-1] = nil
 		p.hosts[addr] = idle[:len(idle)-1]
 		p.mu.Unlock()
-		if now.Sub(c.idleSince) < p.opts.IdleTimeout && c.idleClean(now) {
+		if now.Sub(c.idleSince) < p.opts.IdleTimeout && c.idleClean(now, retryable) {
 			return c
 		}
 		c.close()

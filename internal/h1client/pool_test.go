@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -198,5 +199,80 @@ func TestIdleTimeout(t *testing.T) {
 	readAll(resp)
 	if info.Reused {
 		t.Error("a connection idle for longer than IdleTimeout was reused")
+	}
+}
+
+// TestIdleCheck: the idle check (a MSG_PEEK read) runs before a request
+// that cannot be sent again and on any connection idle for trustIdle or
+// more; a retryable request on a connection returned moments ago skips
+// it (see idleClean). The backend here sent bytes while the connection
+// sat idle, as one may before closing it.
+func TestIdleCheck(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	be, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer be.Close()
+	if _, err := io.WriteString(be, "HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	// Wait, in the poller, until the bytes are there.
+	rc, err := nc.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b [1]byte
+	if err := rc.Read(func(fd uintptr) bool {
+		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		return err != syscall.EAGAIN
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p := New(Options{})
+	defer p.Close()
+	c := newConn(p, ln.Addr().String(), nc, nc)
+	c.idleSince = time.Now()
+	for _, tc := range []struct {
+		name      string
+		idle      time.Duration
+		retryable bool
+		clean     bool
+	}{
+		{"retryable, returned just now: not checked", trustIdle / 2, true, true},
+		{"not retryable: checked", trustIdle / 2, false, false},
+		{"retryable, idle longer: checked", 2 * trustIdle, true, false},
+	} {
+		if got := c.idleClean(c.idleSince.Add(tc.idle), tc.retryable); got != tc.clean {
+			t.Errorf("%s: idleClean = %v, want %v", tc.name, got, tc.clean)
+		}
+	}
+	for _, tc := range []struct {
+		method string
+		body   io.Reader
+		want   bool
+	}{
+		{"GET", nil, true},
+		{"HEAD", nil, true},
+		{"PUT", strings.NewReader("x"), true}, // newReq sets GetBody
+		{"POST", strings.NewReader("x"), false},
+	} {
+		if got := retryable(newReq(tc.method, "/", "b", tc.body)); got != tc.want {
+			t.Errorf("retryable(%s) = %v, want %v", tc.method, got, tc.want)
+		}
+	}
+	noReplay := newReq("PUT", "/", "b", strings.NewReader("x"))
+	noReplay.GetBody = nil
+	if retryable(noReplay) {
+		t.Error("a PUT whose body cannot be read again is retryable")
 	}
 }

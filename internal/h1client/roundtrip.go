@@ -40,7 +40,7 @@ func (p *Pool) RoundTrip(ctx context.Context, addr string, req *http.Request) (*
 	// One clock reading serves the idle check, the first deadlines and
 	// the caller's timings.
 	info := Info{Start: time.Now()}
-	c := p.take(addr, info.Start)
+	c := p.take(addr, info.Start, retryable(req))
 	if c == nil {
 		var err error
 		if c, err = p.connect(ctx, addr); err != nil {
@@ -110,6 +110,13 @@ func earlyAnswerPossible(c *conn, err error) bool {
 // stale is how a kept-alive connection the backend closed fails.
 func stale(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNABORTED)
+}
+
+// retryable says a failure on a kept-alive connection before any byte
+// of the response can be answered by sending req again on a new one
+// (RoundTrip's rule, decided before the round trip).
+func retryable(req *http.Request) bool {
+	return httpwire.Idempotent(req.Method) && (req.Body == nil || req.Body == http.NoBody || req.GetBody != nil)
 }
 
 // rewind returns req ready to be sent again, or false when its body is
