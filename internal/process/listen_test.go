@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -100,14 +99,10 @@ func TestListenSocketParameters(t *testing.T) {
 	}
 }
 
+// freePort is a port nothing listens on now (on loopback).
 func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	_, port, _ := net.SplitHostPort(freeAddr(t))
+	return port
 }
 
 // "listen 80; listen [::]:80;" (Debian's default site) is two sockets, an
