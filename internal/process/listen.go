@@ -179,17 +179,25 @@ func sameSocket(a, b config.Socket) bool {
 }
 
 // retune sets a kept listener's socket parameters when a reload changed
-// them. ipv6only and reuseport are fixed when the socket is bound; a
-// change to them takes effect when the address is opened anew.
-func (l *listener) retune(so config.Socket) error {
-	if sameSocket(l.sock, so) {
+// them from cur, the ones last set on it, and records them there.
+// ipv6only and reuseport are fixed when the socket is bound; a change to
+// them takes effect when the address is opened anew.
+func retune(ln net.Listener, cur *config.Socket, so config.Socket) error {
+	if sameSocket(*cur, so) {
 		return nil
 	}
-	if tl, ok := l.ln.(*net.TCPListener); ok {
-		if err := tune(tl, so); err != nil {
-			return err
-		}
+	if err := tuneListener(ln, so); err != nil {
+		return err
 	}
-	l.sock = so
+	*cur = so
+	return nil
+}
+
+// tuneListener tunes ln when it is a TCP listener (a UDP socket keeps the
+// buffers it was opened with).
+func tuneListener(ln net.Listener, so config.Socket) error {
+	if tl, ok := ln.(*net.TCPListener); ok {
+		return tune(tl, so)
+	}
 	return nil
 }

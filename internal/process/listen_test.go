@@ -87,8 +87,8 @@ func TestListenSocketParameters(t *testing.T) {
 		t.Errorf("accepted connection: SO_SNDBUF = %d, want %d", v, 2*so.SndBuf)
 	}
 
-	l := &listener{ln: ln, sock: so}
-	if err := l.retune(config.Socket{}); err != nil {
+	cur := so
+	if err := retune(ln, &cur, config.Socket{}); err != nil {
 		t.Fatal(err)
 	}
 	if v := sockopt(t, tl, unix.IPPROTO_TCP, unix.TCP_DEFER_ACCEPT); v != 0 {

@@ -54,10 +54,8 @@ func (s *Server) listen(addr string, so config.Socket) (net.Listener, error) {
 		}
 		return ln, err
 	}
-	if tl, ok := ln.(*net.TCPListener); ok {
-		if err := tune(tl, so); err != nil {
-			return nil, err
-		}
+	if err := tuneListener(ln, so); err != nil {
+		return nil, err
 	}
 	return ln, nil
 }
@@ -179,7 +177,7 @@ func (s *Server) Apply(m *config.Model) error {
 		if p.tls != nil {
 			l.cfg.Store(p.tls)
 		}
-		if err := l.retune(p.sock); err != nil {
+		if err := retune(l.ln, &l.sock, p.sock); err != nil {
 			// The values were checked when the configuration loaded; a
 			// kernel refusing one leaves the socket as it was.
 			s.log.Error("cannot change listen socket parameters", "listen", addr, "error", err)

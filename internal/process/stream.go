@@ -63,21 +63,6 @@ type streamListener struct {
 	done chan struct{} // closed when the serve loop returns
 }
 
-// retune sets a kept TCP listener's socket parameters when a reload
-// changed them (a UDP socket keeps the buffers it was opened with).
-func (l *streamListener) retune(so config.Socket, log *slog.Logger) {
-	if sameSocket(l.sock, so) {
-		return
-	}
-	if tl, ok := l.ln.(*net.TCPListener); ok {
-		if err := tune(tl, so); err != nil {
-			log.Error("cannot change listen socket parameters", "listen", l.key, "error", err)
-			return
-		}
-	}
-	l.sock = so
-}
-
 func (l *streamListener) close() {
 	if l.ln != nil {
 		l.ln.Close()
@@ -133,7 +118,12 @@ func (s *Server) applyStream(m *config.Model) error {
 		}
 	}
 	for _, l := range keep {
-		st.listeners[l.Key].retune(l.Socket, s.log)
+		sl := st.listeners[l.Key]
+		if err := retune(sl.ln, &sl.sock, l.Socket); err != nil {
+			// Checked when the configuration loaded; a kernel refusing
+			// a value leaves the socket as it was.
+			s.log.Error("cannot change listen socket parameters", "listen", l.Key, "error", err)
+		}
 	}
 	for key, l := range opened {
 		st.listeners[key] = l
@@ -150,11 +140,9 @@ func (s *Server) openStream(l stream.Listen) (*streamListener, error) {
 		return nil, err
 	} else if ln != nil || pc != nil {
 		sl.ln, sl.pc = ln, pc
-		if tl, ok := ln.(*net.TCPListener); ok {
-			if err := tune(tl, l.Socket); err != nil {
-				tl.Close()
-				return nil, err
-			}
+		if err := tuneListener(ln, l.Socket); err != nil {
+			sl.close()
+			return nil, err
 		}
 		return sl, nil
 	}
