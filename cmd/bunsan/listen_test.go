@@ -1,10 +1,8 @@
 package main
 
 import (
-	"io"
 	"net"
 	"net/http"
-	"strings"
 	"testing"
 
 	"bunsan/internal/testutil/nginxtest"
@@ -33,18 +31,9 @@ func TestListenIPv4AndIPv6LikeNginx(t *testing.T) {
 	dir := t.TempDir()
 	start(t, dir, "events {}\nhttp { access_log off;\n"+server(bp)+"\n}\n")
 
-	get := func(url string) string {
-		t.Helper()
-		resp, err := http.Get(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return strings.TrimSpace(string(b))
-	}
 	for _, host := range []string{"127.0.0.1", "[::1]"} {
-		n, b := get("http://"+host+":"+np+"/"), get("http://"+host+":"+bp+"/")
+		n := nginxtest.Get(t, http.DefaultClient, "http://"+host+":"+np+"/")
+		b := nginxtest.Get(t, http.DefaultClient, "http://"+host+":"+bp+"/")
 		if n != b {
 			t.Errorf("%s: nginx answered %q, bunsan %q", host, n, b)
 		}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"bunsan/internal/config"
+	"bunsan/internal/testutil/nginxtest"
 )
 
 func sockopt(t *testing.T, c syscall.Conn, level, opt int) int {
@@ -114,16 +115,7 @@ func TestListenAddressFamilies(t *testing.T) {
 	} else {
 		ln.Close()
 	}
-	get := func(url string) string {
-		t.Helper()
-		resp, err := http.Get(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
-	}
+	get := func(url string) string { return nginxtest.Get(t, http.DefaultClient, url) }
 	dir := t.TempDir()
 	server := func(text string, listens ...config.Listen) *config.Server {
 		return &config.Server{Listens: listens, Locations: []*config.Location{{Path: "/", Return: &config.Return{Code: 200, Text: text}}}}
