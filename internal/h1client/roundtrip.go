@@ -116,7 +116,12 @@ func stale(err error) bool {
 // of the response can be answered by sending req again on a new one
 // (RoundTrip's rule, decided before the round trip).
 func retryable(req *http.Request) bool {
-	return httpwire.Idempotent(req.Method) && (req.Body == nil || req.Body == http.NoBody || req.GetBody != nil)
+	return httpwire.Idempotent(req.Method) && replayable(req)
+}
+
+// replayable says req's body can be sent again: it has none, or GetBody.
+func replayable(req *http.Request) bool {
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 }
 
 // rewind returns req ready to be sent again, or false when its body is
@@ -125,7 +130,7 @@ func rewind(req *http.Request) (*http.Request, bool) {
 	if req.Body == nil || req.Body == http.NoBody {
 		return req, true
 	}
-	if req.GetBody == nil {
+	if !replayable(req) {
 		return nil, false
 	}
 	b, err := req.GetBody()

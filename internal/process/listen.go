@@ -22,8 +22,8 @@ import (
 // calls per accepted connection (measurable when every request is a new
 // connection). so_keepalive= is set on the listening socket instead,
 // which accepted connections inherit at no cost per connection. A
-// listener inherited in a binary upgrade keeps Go's per-connection
-// default, which the runtime fixes when the socket is adopted.
+// listener inherited in a binary upgrade (net.FileListener, which takes
+// no ListenConfig) still gets Go's per-connection keep-alive default.
 func listen(addr string, so config.Socket) (net.Listener, error) {
 	lc := net.ListenConfig{KeepAlive: -1, Control: bindControl(so)}
 	ln, err := lc.Listen(context.Background(), sockNetwork("tcp", addr, so.DualStack), addr)
